@@ -10,7 +10,10 @@ export class BoundedQueue<T> {
   #size = 0;
 
   constructor(readonly capacity: number) {
-    assert(Number.isInteger(capacity) && capacity > 0, `capacity must be a positive integer, got ${capacity}`);
+    assert(
+      Number.isInteger(capacity) && capacity > 0,
+      `capacity must be a positive integer, got ${capacity}`,
+    );
     this.#items = new Array(capacity);
   }
 

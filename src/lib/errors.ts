@@ -50,10 +50,7 @@ export const errors = {
     return new ReplyError('ERR', `unknown command '${name}', with args beginning with: ${preview}`);
   },
   unknownSubcommand(command: string, sub: string): ReplyError {
-    return new ReplyError(
-      'ERR',
-      `unknown subcommand '${sub}'. Try ${command.toUpperCase()} HELP.`,
-    );
+    return new ReplyError('ERR', `unknown subcommand '${sub}'. Try ${command.toUpperCase()} HELP.`);
   },
   wrongArity(name: string): ReplyError {
     return new ReplyError('ERR', `wrong number of arguments for '${name}' command`);
@@ -71,9 +68,6 @@ export const errors = {
     return new ReplyError('WRONGPASS', 'invalid username-password pair or user is disabled.');
   },
   noPerm(user: string, command: string): ReplyError {
-    return new ReplyError(
-      'NOPERM',
-      `User ${user} has no permissions to run the '${command}' command`,
-    );
+    return new ReplyError('NOPERM', `User ${user} has no permissions to run the '${command}' command`);
   },
 };

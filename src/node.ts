@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { commandTable } from './commands/table.js';
+import type { Config } from './config/schema.js';
+import { registerClientCommand } from './server/client-command.js';
+import { registerConnectionCommands } from './server/connection-commands.js';
+import { Dispatcher } from './server/dispatcher.js';
+import { InfoRegistry } from './server/info.js';
+import { registerIntrospectionCommands } from './server/introspection-commands.js';
+import { RespServer } from './server/listener.js';
+import type { Authenticator } from './server/session.js';
+import { addStandardInfo } from './server/standard-info.js';
+import { VERSION } from './version.js';
+
+export interface NodeDependencies {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly authenticator: Authenticator;
+  /** Effective listen address after protected mode. */
+  readonly bindHost: string;
+  /** What `CONFIG GET` shows. */
+  readonly configView: () => ReadonlyMap<string, string>;
+}
+
+export interface RunningNode {
+  readonly id: string;
+  readonly port: number;
+  readonly resp: RespServer;
+  readonly dispatcher: Dispatcher;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: builds every layer of one node from its configuration and starts
+ * listening. `main.ts` calls it for the real process; tests call it in-process.
+ */
+export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
+  const { config, logger } = deps;
+  mkdirSync(config.data, { recursive: true });
+
+  const dispatcher = new Dispatcher(commandTable, (err, command) =>
+    logger.error({ err, command }, 'command handler failed'),
+  );
+  const resp = new RespServer(
+    {
+      host: deps.bindHost,
+      port: config.port,
+      maxClients: config.maxclients,
+      limits: {
+        maxBulkBytes: config.maxBulkBytes,
+        maxArgs: config.maxArgs,
+        maxInlineBytes: config.maxInlineBytes,
+        outputBufferBytes: config.clientOutputBufferBytes,
+        maxPendingReplies: config.maxPendingReplies,
+        idleTimeoutMs: config.timeoutMs,
+      },
+    },
+    dispatcher,
+    deps.authenticator,
+  );
+
+  const info = new InfoRegistry();
+  const identity = { nodeId: config.id, version: VERSION };
+  registerConnectionCommands(dispatcher, deps.authenticator, identity);
+  registerClientCommand(dispatcher, resp);
+  registerIntrospectionCommands(dispatcher, commandTable, info, deps.configView);
+
+  const missing = dispatcher.unhandled();
+  if (missing.length > 0) throw new Error(`commands without a handler: ${missing.join(', ')}`);
+
+  const address = await resp.listen();
+  addStandardInfo(info, { ...identity, port: address.port, startedAtMs: Date.now() }, resp, dispatcher);
+  logger.info({ host: address.host, port: address.port }, 'ready: accepting RESP clients');
+
+  return {
+    id: config.id,
+    port: address.port,
+    resp,
+    dispatcher,
+    async close() {
+      await resp.close();
+      logger.info('stopped');
+    },
+  };
+}
