@@ -44,7 +44,13 @@ t.test('CONFIG GET sees every setting but the secrets, as text that would set it
   const view = configView(config);
   t.notOk(view.has('requirepass'));
   t.notOk(view.has('cluster-secret'));
-  t.equal(view.size, SETTING_NAMES.length - 2);
+  const redisNames = ['save', 'appendonly', 'appendfsync', 'databases', 'timeout', 'proto-max-bulk-len'];
+  t.equal(view.size, SETTING_NAMES.length - 2 + redisNames.length, 'our settings less secrets, plus Redis names');
+  t.same(
+    redisNames.map((name) => view.get(name)),
+    ['', 'no', 'always', '1', '0', String(16 * 1024 * 1024)],
+    'Redis names answer with what is true of lockstep',
+  );
   t.equal(view.get('bus-port'), '17379');
   t.equal(view.get('cache-max-bytes'), '64mb');
   t.equal(view.get('protected-mode'), 'yes');
