@@ -1,0 +1,4 @@
+import t from 'tap';
+import { runSeedBatch } from './batch.js';
+
+runSeedBatch(t, 3);
