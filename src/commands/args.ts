@@ -1,4 +1,4 @@
-import { errors, ReplyError } from '../lib/errors.js';
+import { errors } from '../lib/errors.js';
 
 /**
  * A cursor over a command's arguments for handlers' parsers: typed reads with Redis-style
@@ -55,25 +55,5 @@ export class ArgReader {
     const value = Number(text);
     if (value < min || value > max) throw errors.notInteger();
     return value;
-  }
-
-  /** A non-negative duration; `name` shows up in the error (`invalid TTL`). */
-  nextDurationMs(name: string, maxMs = 365 * 24 * 3600 * 1000): number {
-    const text = this.next();
-    if (!/^\d{1,13}$/.test(text) || Number(text) > maxMs) {
-      throw new ReplyError('ERR', `invalid ${name} '${text}': expected milliseconds between 0 and ${maxMs}`);
-    }
-    return Number(text);
-  }
-
-  /** Every argument left, as text. */
-  rest(): string[] {
-    const out: string[] = [];
-    while (this.hasMore()) out.push(this.next());
-    return out;
-  }
-
-  expectEnd(): void {
-    if (this.hasMore()) throw errors.syntax();
   }
 }

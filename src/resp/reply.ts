@@ -37,14 +37,3 @@ export const push = (v: readonly Reply[]): Reply => ({ t: 'push', v });
 export function map(entries: Record<string, Reply>): Reply {
   return { t: 'map', v: Object.entries(entries).map(([k, v]) => [bulk(k), v] as const) };
 }
-
-/** Converts a plain JS value into a reply: strings → bulk, numbers → int or double, null → null. */
-export function from(value: unknown): Reply {
-  if (value === null || value === undefined) return NULL;
-  if (typeof value === 'string' || Buffer.isBuffer(value)) return bulk(value);
-  if (typeof value === 'number') return Number.isInteger(value) ? int(value) : double(value);
-  if (typeof value === 'bigint') return int(value);
-  if (typeof value === 'boolean') return bool(value);
-  if (Array.isArray(value)) return array(value.map(from));
-  return map(Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, from(v)])));
-}
