@@ -1,5 +1,5 @@
-import { commandTable } from '../src/commands/table.js';
 import { renderCommandReference } from '../src/commands/reference.js';
+import { commandTable } from '../src/commands/table.js';
 import { renderConfigReference } from '../src/config/reference.js';
 
 /** Every generated document: repository path → content. */

@@ -1,4 +1,4 @@
-import { parseAclText, AclError } from './parse.js';
+import { AclError, parseAclText } from './parse.js';
 import { AclUser, sha256 } from './user.js';
 
 export interface AclOptions {

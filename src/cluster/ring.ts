@@ -1,5 +1,5 @@
 import { assert } from '../lib/assert.js';
-import { hashKey, keyBytes, type Key, murmur3x86_32 } from './hash.js';
+import { hashKey, type Key, keyBytes, murmur3x86_32 } from './hash.js';
 
 /**
  * The consistent-hash ring: each node owns `vnodesPerNode` points on a 32-bit circle, and a

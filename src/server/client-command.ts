@@ -1,9 +1,9 @@
 import { ArgReader } from '../commands/args.js';
 import { errors } from '../lib/errors.js';
 import { array, bulk, error, int, NULL, OK, type Reply, simple, verbatim } from '../resp/reply.js';
+import type { Connection } from './connection.js';
 import { validateClientName } from './connection-commands.js';
 import type { Dispatcher } from './dispatcher.js';
-import type { Connection } from './connection.js';
 import type { RespServer } from './listener.js';
 
 /** CLIENT ID|SETNAME|GETNAME|INFO|LIST|SETINFO|KILL|HELP. */

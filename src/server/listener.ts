@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Dispatcher } from './dispatcher.js';
 import { Connection, type ConnectionLimits } from './connection.js';
+import type { Dispatcher } from './dispatcher.js';
 import { type Authenticator, Session } from './session.js';
 
 export interface RespServerOptions {

@@ -45,7 +45,11 @@ t.test('CONFIG GET sees every setting but the secrets, as text that would set it
   t.notOk(view.has('requirepass'));
   t.notOk(view.has('cluster-secret'));
   const redisNames = ['save', 'appendonly', 'appendfsync', 'databases', 'timeout', 'proto-max-bulk-len'];
-  t.equal(view.size, SETTING_NAMES.length - 2 + redisNames.length, 'our settings less secrets, plus Redis names');
+  t.equal(
+    view.size,
+    SETTING_NAMES.length - 2 + redisNames.length,
+    'our settings less secrets, plus Redis names',
+  );
   t.same(
     redisNames.map((name) => view.get(name)),
     ['', 'no', 'always', '1', '0', String(16 * 1024 * 1024)],
