@@ -1,3 +1,4 @@
+import { CodecError, ByteReader as Reader, ByteWriter as Writer } from '../lib/byte-codec.js';
 import type {
   ConfChange,
   ConfChangeType,
@@ -10,6 +11,8 @@ import type {
   SnapshotMetadata,
 } from './types.js';
 
+export { CodecError };
+
 /**
  * The binary form of Raft messages and configuration changes. Stable: a version byte leads,
  * and the numeric codes below never change meaning. Integers are unsigned LEB128 varints (at
@@ -20,10 +23,6 @@ import type {
 export const CODEC_VERSION = 1;
 
 export const MAX_NODE_ID_BYTES = 255;
-
-export class CodecError extends Error {
-  override name = 'CodecError';
-}
 
 const MESSAGE_CODES: Record<MessageType, number> = {
   append: 1,
@@ -58,16 +57,13 @@ const MIN_ENTRY_BYTES = 4;
 /** Fewest bytes an encoded node id can take (length, one byte). */
 const MIN_NODE_ID_BYTES = 2;
 
-const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
-
 export function encodeMessage(m: Message): Uint8Array {
   const w = new Writer(64 + m.from.length * 3 + m.to.length * 3 + payloadBytesHint(m));
   w.byte(CODEC_VERSION);
   w.byte(MESSAGE_CODES[m.type]);
   w.varint(m.groupId);
-  w.string(m.from);
-  w.string(m.to);
+  w.string(m.from, MAX_NODE_ID_BYTES, 'node id');
+  w.string(m.to, MAX_NODE_ID_BYTES, 'node id');
   w.varint(m.term);
   switch (m.type) {
     case 'append':
@@ -134,7 +130,12 @@ export function decodeMessage(bytes: Uint8Array): Message {
   if (type === undefined) throw new CodecError(`unknown message type code ${code}`);
   const groupId = r.varint();
   if (groupId > 0xffff_ffff) throw new CodecError(`group id ${groupId} out of range`);
-  const header = { groupId, from: r.nodeId(), to: r.nodeId(), term: r.varint() };
+  const header = {
+    groupId,
+    from: r.string(MAX_NODE_ID_BYTES, 'node id'),
+    to: r.string(MAX_NODE_ID_BYTES, 'node id'),
+    term: r.varint(),
+  };
   const m = decodeBody(r, type, header);
   r.expectEnd();
   return m;
@@ -220,7 +221,7 @@ export function encodeConfChange(cc: ConfChange): Uint8Array {
   const w = new Writer(8 + cc.nodeId.length * 3);
   w.byte(CODEC_VERSION);
   w.byte(CONF_CHANGE_CODES[cc.type]);
-  w.string(cc.nodeId);
+  w.string(cc.nodeId, MAX_NODE_ID_BYTES, 'node id');
   return w.finish();
 }
 
@@ -231,7 +232,7 @@ export function decodeConfChange(bytes: Uint8Array): ConfChange {
   const code = r.byte();
   const type = CONF_CHANGE_TYPES.get(code);
   if (type === undefined) throw new CodecError(`unknown conf change type code ${code}`);
-  const nodeId = r.nodeId();
+  const nodeId = r.string(MAX_NODE_ID_BYTES, 'node id');
   r.expectEnd();
   return { type, nodeId };
 }
@@ -270,13 +271,13 @@ function readSnapshotMetadata(r: Reader): SnapshotMetadata {
 
 function writeIds(w: Writer, ids: readonly NodeId[]): void {
   w.varint(ids.length);
-  for (const id of ids) w.string(id);
+  for (const id of ids) w.string(id, MAX_NODE_ID_BYTES, 'node id');
 }
 
 function readIds(r: Reader): NodeId[] {
   const count = r.count(MIN_NODE_ID_BYTES);
   const ids: NodeId[] = [];
-  for (let i = 0; i < count; i++) ids.push(r.nodeId());
+  for (let i = 0; i < count; i++) ids.push(r.string(MAX_NODE_ID_BYTES, 'node id'));
   return ids;
 }
 
@@ -299,164 +300,6 @@ function payloadBytesHint(m: Message): number {
     default:
       return 0;
   }
-}
-
-class Writer {
-  #buf: Uint8Array;
-  #pos = 0;
-
-  constructor(capacity: number) {
-    this.#buf = new Uint8Array(capacity);
-  }
-
-  #reserve(n: number): void {
-    if (this.#pos + n <= this.#buf.length) return;
-    const grown = new Uint8Array(Math.max(this.#buf.length * 2, this.#pos + n));
-    grown.set(this.#buf.subarray(0, this.#pos));
-    this.#buf = grown;
-  }
-
-  byte(b: number): void {
-    this.#reserve(1);
-    this.#buf[this.#pos++] = b;
-  }
-
-  bool(b: boolean): void {
-    this.byte(b ? 1 : 0);
-  }
-
-  varint(n: number): void {
-    if (!Number.isSafeInteger(n) || n < 0)
-      throw new CodecError(`cannot encode ${n}: not a non-negative safe integer`);
-    this.#reserve(8);
-    // Division, not bit shifts: JavaScript shifts truncate to 32 bits.
-    while (n >= 0x80) {
-      this.#buf[this.#pos++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.#buf[this.#pos++] = n;
-  }
-
-  bytes(b: Uint8Array): void {
-    this.varint(b.byteLength);
-    this.#reserve(b.byteLength);
-    this.#buf.set(b, this.#pos);
-    this.#pos += b.byteLength;
-  }
-
-  string(s: string): void {
-    if (s.length > 0 && s.length <= MAX_NODE_ID_BYTES && isAscii(s)) {
-      // Node ids are short and nearly always ASCII: skip TextEncoder, which dominates otherwise.
-      this.varint(s.length);
-      this.#reserve(s.length);
-      for (let i = 0; i < s.length; i++) this.#buf[this.#pos++] = s.charCodeAt(i);
-      return;
-    }
-    const encoded = utf8Encoder.encode(s);
-    if (encoded.byteLength === 0 || encoded.byteLength > MAX_NODE_ID_BYTES) {
-      throw new CodecError(`node id must be 1..${MAX_NODE_ID_BYTES} UTF-8 bytes, got ${encoded.byteLength}`);
-    }
-    this.bytes(encoded);
-  }
-
-  finish(): Uint8Array {
-    return this.#buf.subarray(0, this.#pos);
-  }
-}
-
-class Reader {
-  readonly #buf: Uint8Array;
-  #pos = 0;
-
-  constructor(buf: Uint8Array) {
-    this.#buf = buf;
-  }
-
-  #need(n: number, what: string): void {
-    if (this.#buf.length - this.#pos < n) {
-      throw new CodecError(
-        `truncated input: ${what} needs ${n} bytes at offset ${this.#pos} of ${this.#buf.length}`,
-      );
-    }
-  }
-
-  byte(): number {
-    this.#need(1, 'a byte');
-    return this.#buf[this.#pos++]!;
-  }
-
-  bool(): boolean {
-    const b = this.byte();
-    if (b > 1) throw new CodecError(`invalid boolean ${b} at offset ${this.#pos - 1}`);
-    return b === 1;
-  }
-
-  varint(): number {
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      const b = this.byte();
-      value += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        if (!Number.isSafeInteger(value)) throw new CodecError(`varint ${value} exceeds 2^53 - 1`);
-        if (i > 0 && b === 0) throw new CodecError(`non-canonical varint at offset ${this.#pos - 1}`);
-        return value;
-      }
-      scale *= 0x80;
-    }
-    throw new CodecError(`varint longer than 8 bytes at offset ${this.#pos}`);
-  }
-
-  /** A list length, rejected when even the smallest items could not fit in what remains. */
-  count(minItemBytes: number): number {
-    const n = this.varint();
-    if (n * minItemBytes > this.#buf.length - this.#pos) {
-      throw new CodecError(
-        `list of ${n} items cannot fit in ${this.#buf.length - this.#pos} remaining bytes`,
-      );
-    }
-    return n;
-  }
-
-  /** A copy, so that decoded messages never alias a buffer the transport may reuse. */
-  bytes(): Uint8Array {
-    const n = this.varint();
-    this.#need(n, 'a byte string');
-    const out = this.#buf.slice(this.#pos, this.#pos + n);
-    this.#pos += n;
-    return out;
-  }
-
-  nodeId(): NodeId {
-    const n = this.varint();
-    if (n === 0 || n > MAX_NODE_ID_BYTES)
-      throw new CodecError(`node id length ${n} outside 1..${MAX_NODE_ID_BYTES}`);
-    this.#need(n, 'a node id');
-    const raw = this.#buf.subarray(this.#pos, this.#pos + n);
-    let id: string;
-    if (raw.every((b) => b < 0x80)) {
-      id = String.fromCharCode(...raw);
-    } else {
-      try {
-        id = utf8Decoder.decode(raw);
-      } catch {
-        throw new CodecError(`node id at offset ${this.#pos} is not valid UTF-8`);
-      }
-    }
-    this.#pos += n;
-    return id;
-  }
-
-  expectEnd(): void {
-    if (this.#pos !== this.#buf.length) {
-      throw new CodecError(`${this.#buf.length - this.#pos} trailing bytes after the message`);
-    }
-  }
-}
-
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
-  return true;
 }
 
 function invert<K extends string>(codes: Record<K, number>): Map<number, K> {
