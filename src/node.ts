@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { registerClusterCommands } from './cluster/commands.js';
 import { commandTable } from './commands/table.js';
 import type { Config } from './config/schema.js';
 import { registerClientCommand } from './server/client-command.js';
@@ -27,6 +29,7 @@ export interface RunningNode {
   readonly port: number;
   readonly resp: RespServer;
   readonly dispatcher: Dispatcher;
+  readonly cluster: ClusterNode;
   close(): Promise<void>;
 }
 
@@ -65,20 +68,43 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
   registerClientCommand(dispatcher, resp);
   registerIntrospectionCommands(dispatcher, commandTable, info, deps.configView);
 
-  const missing = dispatcher.unhandled();
-  if (missing.length > 0) throw new Error(`commands without a handler: ${missing.join(', ')}`);
-
   const address = await resp.listen();
   addStandardInfo(info, { ...identity, port: address.port, startedAtMs: Date.now() }, resp, dispatcher);
-  logger.info({ host: address.host, port: address.port }, 'ready: accepting RESP clients');
+  let cluster: ClusterNode;
+  try {
+    cluster = await ClusterNode.start({
+      config,
+      logger,
+      bindHost: deps.bindHost,
+      port: address.port,
+      httpPort: config.httpPort,
+    });
+  } catch (e) {
+    await resp.close();
+    throw e;
+  }
+  registerClusterCommands(dispatcher, info, cluster);
+
+  const missing = dispatcher.unhandled();
+  if (missing.length > 0) {
+    await cluster.close();
+    await resp.close();
+    throw new Error(`commands without a handler: ${missing.join(', ')}`);
+  }
+  logger.info(
+    { host: address.host, port: address.port, busPort: cluster.self.busPort },
+    'ready: accepting RESP clients',
+  );
 
   return {
     id: config.id,
     port: address.port,
     resp,
     dispatcher,
+    cluster,
     async close() {
       await resp.close();
+      await cluster.close();
       logger.info('stopped');
     },
   };

@@ -35,6 +35,8 @@ export interface LocalClusterOptions {
   readonly basePort?: number;
   readonly baseHttpPort?: number;
   readonly dataRoot?: string;
+  /** How many of the nodes `start()` starts (default all); start the rest later with `restart(id)`. */
+  readonly startCount?: number;
   /** Extra flags for every node. */
   readonly extraArgs?: readonly string[];
   /** Called with each line a node prints (its pino JSON log). */
@@ -45,6 +47,7 @@ export class LocalCluster {
   readonly nodes: readonly LocalNodeSpec[];
   readonly #processes = new Map<string, ChildProcess>();
   readonly #onLog: (nodeId: string, line: string) => void;
+  readonly #startCount: number;
 
   constructor(options: LocalClusterOptions) {
     const basePort = options.basePort ?? 7001;
@@ -78,6 +81,7 @@ export class LocalCluster {
       return { ...spec, args };
     });
     this.#onLog = options.onLog ?? (() => {});
+    this.#startCount = options.startCount ?? options.size;
   }
 
   node(id: string): LocalNodeSpec {
@@ -95,10 +99,16 @@ export class LocalCluster {
     return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
 
-  /** Starts every node and waits until each answers PING. */
+  /** Starts the nodes (the first `startCount`) and waits until each answers PING. */
   async start(timeoutMs = 15_000): Promise<void> {
-    for (const spec of this.nodes) this.#spawn(spec);
-    await Promise.all(this.nodes.map((spec) => waitForPing(spec.port, timeoutMs)));
+    const first = this.nodes.slice(0, this.#startCount);
+    for (const spec of first) this.#spawn(spec);
+    await Promise.all(first.map((spec) => waitForPing(spec.port, timeoutMs)));
+  }
+
+  /** Ids of the nodes whose process is running. */
+  running(): string[] {
+    return this.nodes.filter((n) => this.isRunning(n.id)).map((n) => n.id);
   }
 
   async restart(id: string, timeoutMs = 15_000): Promise<void> {

@@ -1,3 +1,4 @@
+import { clusterCommands } from './specs/cluster.js';
 import { connectionCommands } from './specs/connection.js';
 import { serverCommands } from './specs/server.js';
 import type { CommandSpec } from './types.js';
@@ -6,7 +7,11 @@ import type { CommandSpec } from './types.js';
  * The one command table. Each feature contributes its specs file; nothing else declares a
  * command. Lookups are by lower-case name; subcommands by `parent|sub`.
  */
-export const COMMANDS: readonly CommandSpec[] = [...connectionCommands, ...serverCommands];
+export const COMMANDS: readonly CommandSpec[] = [
+  ...connectionCommands,
+  ...serverCommands,
+  ...clusterCommands,
+];
 
 export class CommandTable {
   readonly #byName = new Map<string, CommandSpec>();

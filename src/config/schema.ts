@@ -206,15 +206,16 @@ export const SCHEMA = {
     group: 'cluster',
     min: 10,
     max: 60_000,
-    default: 1000,
-    description: 'A follower that hears no leader for this long (randomised up to 2x) starts an election.',
+    default: 300,
+    description:
+      'Silence from the leader (randomised up to 2x) before an election; failover takes ~1.3x this.',
   }),
   'heartbeat-ms': int({
     group: 'cluster',
     min: 1,
     max: 10_000,
-    default: 100,
-    description: 'Interval of leader heartbeats; at most a fifth of election-timeout-ms.',
+    default: 50,
+    description: 'Interval of leader heartbeats and of Raft ticks; at most a fifth of election-timeout-ms.',
   }),
   'down-after-ms': int({
     group: 'cluster',

@@ -34,12 +34,12 @@ t.test('TLS needs its files', (t) => {
 });
 
 t.test('Raft timing: election timeout at least 5 heartbeats, down-after at least one election', (t) => {
-  t.throws(() => load('--heartbeat-ms', '300'), {
+  t.throws(() => load('--election-timeout-ms', '1000', '--heartbeat-ms', '300'), {
     message:
       '--election-timeout-ms 1000 must be at least 5 times --heartbeat-ms 300, or followers start elections between heartbeats',
   });
-  t.doesNotThrow(() => load('--heartbeat-ms', '200'));
-  t.throws(() => load('--down-after-ms', '999'), {
+  t.doesNotThrow(() => load('--election-timeout-ms', '1000', '--heartbeat-ms', '200'));
+  t.throws(() => load('--election-timeout-ms', '1000', '--down-after-ms', '999'), {
     message: /^--down-after-ms 999 must be at least --election-timeout-ms 1000/,
   });
   t.end();

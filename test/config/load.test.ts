@@ -33,7 +33,7 @@ t.test('defaults follow DESIGN: client 7379, bus +10000, HTTP 8379, data ./data/
 t.test('flags beat env, env beats .env, .env beats defaults', (t) => {
   const dotenv = 'LOCKSTEP_PORT=7003\nLOCKSTEP_HEARTBEAT_MS=50\nLOCKSTEP_FSYNC=no\nLOCKSTEP_REPLICAS=5\n';
   const env = { LOCKSTEP_PORT: '7002', LOCKSTEP_HEARTBEAT_MS: '60', LOCKSTEP_FSYNC: 'everysec' };
-  const config = load(['--port', '7001', '--heartbeat-ms=70'], env, dotenv);
+  const config = load(['--port', '7001', '--heartbeat-ms=70', '--election-timeout-ms=1000'], env, dotenv);
   t.equal(config.port, 7001, 'flag over env and .env');
   t.equal(config.heartbeatMs, 70, 'flag over env and .env');
   t.equal(config.fsync, 'everysec', 'env over .env');

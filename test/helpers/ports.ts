@@ -20,3 +20,13 @@ function isFree(port: number): Promise<boolean> {
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
+
+/** A base port p such that p..p+count-1 and their bus ports (+10000) were free a moment ago. */
+export async function freePortRange(count: number): Promise<number> {
+  for (;;) {
+    const base = 20000 + Math.floor(Math.random() * 29000);
+    let ok = true;
+    for (let i = 0; i < count && ok; i++) ok = (await isFree(base + i)) && (await isFree(base + i + 10000));
+    if (ok) return base;
+  }
+}

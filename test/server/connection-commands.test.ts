@@ -57,7 +57,7 @@ t.test('connection commands', async (t) => {
     t.match(JSON.stringify(docs[1]), /summary/);
     const names = (await redis.call('COMMAND', 'LIST')) as string[];
     t.ok(names.includes('hello'));
-    const filtered = (await redis.call('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'cl*')) as string[];
+    const filtered = (await redis.call('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'cli*')) as string[];
     t.same(filtered, ['client']);
     t.equal(((await redis.call('COMMAND')) as unknown[]).length, count);
   });

@@ -55,6 +55,8 @@ export class BusConnection {
   /** For a dial: the node this connection was opened to reach. */
   readonly expectedPeerId: string | undefined;
   readonly createdAtMs: number;
+  /** `host:port` of the other end, for logs and errors. */
+  readonly remoteAddress: string;
   #lastHeardMs: number;
   #peer: Hello | undefined;
   readonly #socket: Socket;
@@ -69,6 +71,7 @@ export class BusConnection {
     this.#socket = options.socket;
     this.role = options.role;
     this.expectedPeerId = options.expectedPeerId;
+    this.remoteAddress = options.remote;
     this.createdAtMs = options.clock.monotonicMs();
     this.#lastHeardMs = this.createdAtMs;
     this.#localHello = encodeHello({

@@ -125,6 +125,8 @@ export class BusTransport {
   readonly #connections = new Set<BusConnection>();
   /** Peers with frames to write at the end of this event-loop turn. */
   readonly #dirty = new Set<PeerState>();
+  /** Dials to addresses whose node id is not known yet (`dialAddress`), until they open or fail. */
+  readonly #probes = new Map<BusConnection, { resolve: (id: string) => void; reject: (e: Error) => void }>();
   #flushImmediate: NodeJS.Immediate | undefined;
   readonly #keepaliveTimer: NodeJS.Timeout;
   #server: Server | undefined;
@@ -227,6 +229,30 @@ export class BusTransport {
     if (this.#closed || peer === undefined || peer.open.length === 0) return false;
     if (payload.length > this.#settings.maxPayloadBytes) return false;
     return this.#enqueue(peer, type, payload, options.droppable ?? false);
+  }
+
+  /**
+   * Dials an address whose node id is not known yet (the seed a new node joins through) and
+   * resolves with the id it proves in the handshake. The connection then serves that peer like
+   * any inbound one: usable for `send` until it closes, never redialed.
+   */
+  dialAddress(host: string, port: number, timeoutMs: number): Promise<string> {
+    assert(!this.#closed, 'dialAddress() after close()');
+    return new Promise((resolve, reject) => {
+      const socket = this.#settings.sockets.connect({ id: `${host}:${port}`, host, port });
+      const connection = this.#startConnection(socket, 'dialer', `${host}:${port}`, undefined);
+      const timer = setTimeout(() => connection.close('no handshake in time'), timeoutMs);
+      this.#probes.set(connection, {
+        resolve: (id) => {
+          clearTimeout(timer);
+          resolve(id);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
   }
 
   peerStats(peerId: string): PeerStats | undefined {
@@ -339,6 +365,11 @@ export class BusTransport {
 
   #onOpen(connection: BusConnection): void {
     const hello = connection.peer!;
+    const probe = this.#probes.get(connection);
+    if (probe !== undefined) {
+      this.#probes.delete(connection);
+      probe.resolve(hello.nodeId);
+    }
     const peer = this.#peers.get(hello.nodeId) ?? this.#addPeer(hello.nodeId);
     if (peer.dialing === connection) {
       peer.dialing = undefined;
@@ -388,6 +419,11 @@ export class BusTransport {
 
   #onClose(connection: BusConnection): void {
     this.#connections.delete(connection);
+    const probe = this.#probes.get(connection);
+    if (probe !== undefined) {
+      this.#probes.delete(connection);
+      probe.reject(new Error(`no node answered on the bus at ${connection.remoteAddress}`));
+    }
     if (this.#closed) return;
     const peer = this.#peers.get(connection.expectedPeerId ?? connection.peer?.nodeId ?? '');
     if (peer === undefined) return;
