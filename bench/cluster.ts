@@ -1,0 +1,230 @@
+/**
+ * Cluster benchmarks (issue 5):
+ *
+ *   node dist/bench/cluster.js [--suite write|failover|all] [--rounds N] [--trials N]
+ *                              [--requests N] [--quick] [--node-arg=--flag=value ...] [--json FILE]
+ *
+ * `write`: RAFT.NOOP through Raft group 0 on a local 3-node cluster (fsync always, 50 clients,
+ * via the leader and via a follower) against puts on a local 3-member etcd, alternating rounds.
+ * `failover`: kill -9 the group-0 leader, time until a write through a survivor succeeds.
+ *
+ * Progress goes to stderr; stdout carries only the Markdown result, also written to
+ * bench/results/cluster-latest.md (and everything, per round and per trial, to
+ * cluster-latest.json). Exit status: 0 when everything was measured or skipped for a missing
+ * tool (a result below target is informational), 1 when a server failed or a run errored,
+ * 2 on bad arguments, 130 on Ctrl-C.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runFailoverSuite } from './lib/cluster-failover.js';
+import type { BenchCluster } from './lib/cluster-lockstep.js';
+import { killAllTrackedNow } from './lib/cluster-procs.js';
+import { type ClusterRunSummary, clusterMarkdown } from './lib/cluster-report.js';
+import { runWriteSuite } from './lib/cluster-write.js';
+import { etcdVersion } from './lib/etcd.js';
+import { REPO_ROOT } from './lib/paths.js';
+import { killAllNow } from './lib/processes.js';
+import { machineInfo } from './lib/report.js';
+
+const DEFAULT_ROUNDS = 3;
+const MAX_ROUNDS = 15;
+const DEFAULT_REQUESTS = 20_000;
+const QUICK_REQUESTS = 2_000;
+const DEFAULT_TRIALS = 20;
+const QUICK_TRIALS = 5;
+const MAX_TRIALS = 200;
+/** Longest single load run: 20k requests at a slow 200 rps. */
+const RUN_TIMEOUT_MS = 120_000;
+const ATTEMPT_TIMEOUT_MS = 250;
+const RETRY_PAUSE_MS = 5;
+const TRIAL_TIMEOUT_MS = 10_000;
+/** Every node gets these unless the caller's --node-arg sets the same flag. */
+const BASE_NODE_ARGS = [
+  ['--bind', '127.0.0.1'],
+  ['--fsync', 'always'],
+] as const;
+const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
+
+const USAGE = `usage: node dist/bench/cluster.js [--suite write|failover|all] [--rounds N] [--trials N]
+                                  [--requests N] [--quick] [--node-arg=FLAG ...] [--json FILE]
+  --suite     write: RAFT.NOOP on 3 nodes vs etcd puts; failover: kill -9 the leader (default all)
+  --rounds    write: alternating rounds, medians reported (default ${DEFAULT_ROUNDS}, max ${MAX_ROUNDS})
+  --requests  write: requests per run and side (default ${DEFAULT_REQUESTS}, --quick ${QUICK_REQUESTS})
+  --trials    failover: trials (default ${DEFAULT_TRIALS}, --quick ${QUICK_TRIALS})
+  --quick     fewer requests and trials: a smoke run, not an acceptance run
+  --node-arg  an extra flag for every lockstep node, e.g. --node-arg=--election-timeout-ms=300
+              (repeatable; default flags: ${BASE_NODE_ARGS.map((a) => a.join(' ')).join(' ')})
+  --json      also write the results to FILE (always to bench/results/cluster-latest.json)`;
+
+class UsageError extends Error {}
+
+interface Cli {
+  write: boolean;
+  failover: boolean;
+  rounds: number;
+  requests: number;
+  trials: number;
+  quick: boolean;
+  nodeArgs: string[];
+  jsonPath?: string;
+}
+
+function integer(name: string, text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new UsageError(`--${name} must be an integer from 1 to ${max}, got '${text}'`);
+  }
+  return value;
+}
+
+function parseCli(argv: string[]): Cli | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      suite: { type: 'string', default: 'all' },
+      rounds: { type: 'string' },
+      requests: { type: 'string' },
+      trials: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'node-arg': { type: 'string', multiple: true },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  if (!['write', 'failover', 'all'].includes(values.suite)) {
+    throw new UsageError(`--suite must be write, failover or all, got '${values.suite}'`);
+  }
+  const quick = values.quick;
+  // `--node-arg=--flag=value` and `--node-arg=--flag --node-arg=value` both work.
+  const extra = (values['node-arg'] ?? []).flatMap((a) => (a.startsWith('--') ? a.split(/=(.*)/s, 2) : [a]));
+  const given = new Set(extra.filter((a) => a.startsWith('--')));
+  const base = BASE_NODE_ARGS.filter(([flag]) => !given.has(flag)).flat();
+  return {
+    write: values.suite !== 'failover',
+    failover: values.suite !== 'write',
+    rounds: integer('rounds', values.rounds, DEFAULT_ROUNDS, MAX_ROUNDS),
+    requests: integer('requests', values.requests, quick ? QUICK_REQUESTS : DEFAULT_REQUESTS, 10_000_000),
+    trials: integer('trials', values.trials, quick ? QUICK_TRIALS : DEFAULT_TRIALS, MAX_TRIALS),
+    quick,
+    nodeArgs: [...base, ...extra],
+    ...(values.json === undefined ? {} : { jsonPath: path.resolve(values.json) }),
+  };
+}
+
+async function main(): Promise<number> {
+  let cli: ReturnType<typeof parseCli>;
+  try {
+    cli = parseCli(process.argv.slice(2));
+  } catch (error) {
+    console.error(`bench/cluster: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  if (cli === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+
+  const interrupt = new AbortController();
+  process.once('SIGINT', () => {
+    console.error('bench/cluster: interrupted, stopping servers (Ctrl-C again to kill them now)');
+    interrupt.abort(new Error('interrupted'));
+    process.once('SIGINT', () => process.exit(130));
+  });
+  process.once('SIGTERM', () => interrupt.abort(new Error('terminated')));
+
+  // The nodes inherit this process's environment and working directory (tools/local-cluster.ts):
+  // only the flags may configure them, so no LOCKSTEP_* variable and no stray .env file.
+  for (const name of Object.keys(process.env)) if (name.startsWith('LOCKSTEP_')) delete process.env[name];
+  const startDir = process.cwd();
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-cluster-bench-'));
+  process.chdir(workDir);
+
+  let active: BenchCluster | undefined;
+  process.on('exit', () => {
+    active?.killAllNow();
+    killAllTrackedNow();
+    killAllNow();
+  });
+  const log = (line: string): void => console.error(line);
+  const machine = { ...machineInfo(), etcd: etcdVersion() ?? 'not installed' };
+  const startedAtMs = Date.now();
+  const summary: ClusterRunSummary = {
+    generatedAt: new Date(startedAtMs).toISOString(),
+    machine,
+    quick: cli.quick,
+    durationMs: 0,
+  };
+  let keepWorkDir = false;
+  try {
+    if (cli.write) {
+      log(`bench/cluster: write suite, ${cli.rounds} rounds of ${cli.requests} requests per side`);
+      summary.write = await runWriteSuite({
+        rounds: cli.rounds,
+        requests: cli.requests,
+        clients: 50,
+        nodeArgs: cli.nodeArgs,
+        runTimeoutMs: RUN_TIMEOUT_MS,
+        workDir: path.join(workDir, 'write'),
+        signal: interrupt.signal,
+        log,
+        onCluster: (c) => {
+          active = c;
+        },
+      });
+    }
+    if (cli.failover) {
+      log(`bench/cluster: failover suite, ${cli.trials} trials`);
+      summary.failover = await runFailoverSuite({
+        trials: cli.trials,
+        nodeArgs: cli.nodeArgs,
+        attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
+        retryPauseMs: RETRY_PAUSE_MS,
+        trialTimeoutMs: TRIAL_TIMEOUT_MS,
+        workDir: path.join(workDir, 'failover'),
+        signal: interrupt.signal,
+        log,
+        onCluster: (c) => {
+          active = c;
+        },
+      });
+    }
+  } catch (error) {
+    if (interrupt.signal.aborted) return 130;
+    throw error;
+  } finally {
+    process.chdir(startDir);
+    const failed =
+      summary.write?.lanes.some((l) => l.status === 'error') === true || summary.failover?.status === 'error';
+    keepWorkDir = failed;
+    if (keepWorkDir) log(`bench/cluster: something failed; node logs kept in ${workDir}`);
+    else rmSync(workDir, { recursive: true, force: true });
+  }
+
+  summary.durationMs = Date.now() - startedAtMs;
+  const markdown = clusterMarkdown(summary);
+  const json = `${JSON.stringify(summary, null, 2)}\n`;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(path.join(RESULTS_DIR, 'cluster-latest.json'), json);
+  writeFileSync(path.join(RESULTS_DIR, 'cluster-latest.md'), `${markdown}\n`);
+  if (cli.jsonPath !== undefined) writeFileSync(cli.jsonPath, json);
+  console.log(markdown);
+  log(
+    `bench/cluster: results in bench/results/cluster-latest.{json,md} (${Math.round(summary.durationMs / 1000)} s)`,
+  );
+  return keepWorkDir ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error('bench/cluster: crashed:', error);
+    process.exitCode = 1;
+  },
+);
