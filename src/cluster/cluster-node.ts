@@ -76,6 +76,7 @@ export class ClusterNode {
       nodeId: config.id,
       db,
       send: (peer, payload) => transport.send(peer, FrameType.RAFT, payload, { droppable: true }),
+      flush: () => transport.flushNow(),
       machineFor: (groupId) => {
         if (groupId !== 0) return new PartitionMachine();
         this.#meta = new MetaMachine();

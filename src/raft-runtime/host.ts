@@ -12,6 +12,8 @@ export interface RaftHostOptions {
   readonly db: RaftDb;
   /** Hands one frame of Raft messages to the bus; false when it could not be queued. */
   readonly send: (peerId: string, payload: Uint8Array) => boolean;
+  /** Puts the frames handed over so far on the wire now (before the host blocks in fsync). */
+  readonly flush: () => void;
   /** The application state machine of a group (a fresh, empty one each call). */
   readonly machineFor: (groupId: number) => StateMachine;
   readonly random: Random;
@@ -255,26 +257,25 @@ export class RaftHost {
     if (round.length === 0) return;
     this.#stats.readyCycles++;
 
-    // 1. Persist everything in one transaction (fsync per --fsync) before anything is sent.
-    this.#o.db.batch(() => {
-      for (const [replica, rd] of round) replica.persist(rd);
-    });
+    // 1. A leader's appends and heartbeats go out before its own write (Raft thesis §10.2.1):
+    //    they depend only on its term, durable since its election, and the leader cannot count
+    //    an acknowledgement before this round's write has finished, because this thread handles
+    //    the acknowledgement only after it. Followers then write in parallel with the leader.
+    this.#send(round, true);
+    this.#o.flush();
 
-    // 2. Send: one frame per peer with every group's messages.
-    const outbox = new Map<string, Message[]>();
-    for (const [, rd] of round) {
-      for (const m of rd.messages) {
-        const list = outbox.get(m.to);
-        if (list === undefined) outbox.set(m.to, [m]);
-        else list.push(m);
-      }
-    }
-    for (const [peer, messages] of outbox) {
-      this.#stats.messagesSent += messages.length;
-      if (!this.#o.send(peer, encodeMessageBatch(messages))) this.peerDown(peer);
-    }
+    // 2. Persist every group's Ready in one transaction (fsync per --fsync).
+    this.#o.db.batch(
+      () => {
+        for (const [replica, rd] of round) replica.persist(rd);
+      },
+      { sync: round.some(([, rd]) => rd.mustSync) },
+    );
 
-    // 3. Apply, acknowledge, serve reads, snapshot where due.
+    // 3. Everything else (votes, acknowledgements) only now that what it promises is durable.
+    this.#send(round, false);
+
+    // 4. Apply, acknowledge, serve reads, snapshot where due.
     for (const [replica, rd] of round) {
       replica.apply(rd);
       replica.raw.advance();
@@ -300,6 +301,23 @@ export class RaftHost {
     }
   }
 
+  /** One frame per peer with every group's messages of the given kind (early: leader appends). */
+  #send(round: readonly [GroupReplica, Ready][], early: boolean): void {
+    const outbox = new Map<string, Message[]>();
+    for (const [, rd] of round) {
+      for (const m of rd.messages) {
+        if (isEarly(m) !== early) continue;
+        const list = outbox.get(m.to);
+        if (list === undefined) outbox.set(m.to, [m]);
+        else list.push(m);
+      }
+    }
+    for (const [peer, messages] of outbox) {
+      this.#stats.messagesSent += messages.length;
+      if (!this.#o.send(peer, encodeMessageBatch(messages))) this.peerDown(peer);
+    }
+  }
+
   #maybeSnapshot(replica: GroupReplica): void {
     const storage = replica.storage;
     const applied = replica.appliedIndex;
@@ -314,6 +332,11 @@ export class RaftHost {
     });
     this.#stats.snapshotsTaken++;
   }
+}
+
+/** Messages only a leader sends whose safety rests on its term alone, not on this round's write. */
+function isEarly(m: Message): boolean {
+  return m.type === 'append' || m.type === 'heartbeat';
 }
 
 export { RaftUnavailable };

@@ -60,6 +60,7 @@ const SYNCHRONOUS: Record<FsyncMode, string> = { always: 'FULL', everysec: 'NORM
  */
 export class RaftDb {
   readonly sqlite: Database.Database;
+  readonly fsync: FsyncMode;
   readonly #st: RaftStatements;
   readonly #ctx: GroupStorageContext;
   readonly #groups = new Map<number, GroupStorage>();
@@ -112,6 +113,7 @@ export class RaftDb {
     snapshotPieceBytes: number,
   ) {
     this.sqlite = sqlite;
+    this.fsync = fsync;
     this.#st = prepareStatements(sqlite);
     this.#ctx = {
       statements: this.#st,
@@ -197,7 +199,7 @@ export class RaftDb {
    * rollback every group written in the batch is reloaded from the database, so no in-memory
    * state runs ahead of what is stored.
    */
-  batch(fn: () => void): void {
+  batch(fn: () => void, options: { readonly sync?: boolean } = {}): void {
     this.#assertOpen();
     if (this.#depth > 0) {
       this.#depth++;
@@ -212,6 +214,10 @@ export class RaftDb {
       return;
     }
     const startMs = performance.now();
+    // A batch that promises nothing new (only a commit index moved) need not wait for the disk:
+    // under `always` it commits without fsync; the next synced commit covers it (WAL order).
+    const relaxed = options.sync === false && this.fsync === 'always';
+    if (relaxed) this.sqlite.pragma('synchronous = NORMAL');
     this.#st.begin.run();
     this.#depth = 1;
     try {
@@ -223,6 +229,7 @@ export class RaftDb {
       this.#rollback();
       throw error;
     } finally {
+      if (relaxed) this.sqlite.pragma(`synchronous = ${SYNCHRONOUS.always}`);
       this.#depth = 0;
       this.#failure = null;
       this.#touched.clear();

@@ -456,6 +456,15 @@ export class BusTransport {
     return true;
   }
 
+  /**
+   * Writes everything queued now instead of at the end of this turn of the event loop: for a
+   * caller about to block (the Raft host's fsync) whose frames should travel meanwhile.
+   */
+  flushNow(): void {
+    if (this.#flushImmediate !== undefined) clearImmediate(this.#flushImmediate);
+    this.#flush();
+  }
+
   #scheduleFlush(peer: PeerState): void {
     this.#dirty.add(peer);
     this.#flushImmediate ??= setImmediate(() => this.#flush());
