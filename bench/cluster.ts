@@ -19,8 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runFailoverSuite } from './lib/cluster-failover.js';
-import type { BenchCluster } from './lib/cluster-lockstep.js';
-import { killAllTrackedNow } from './lib/cluster-procs.js';
+import type { BenchCluster, ClusterSuiteOptions } from './lib/cluster-lockstep.js';
 import { type ClusterRunSummary, clusterMarkdown } from './lib/cluster-report.js';
 import { runWriteSuite } from './lib/cluster-write.js';
 import { etcdVersion } from './lib/etcd.js';
@@ -147,7 +146,6 @@ async function main(): Promise<number> {
   let active: BenchCluster | undefined;
   process.on('exit', () => {
     active?.killAllNow();
-    killAllTrackedNow();
     killAllNow();
   });
   const log = (line: string): void => console.error(line);
@@ -159,38 +157,35 @@ async function main(): Promise<number> {
     quick: cli.quick,
     durationMs: 0,
   };
+  const suite = (name: string): ClusterSuiteOptions => ({
+    nodeArgs: cli.nodeArgs,
+    workDir: path.join(workDir, name),
+    signal: interrupt.signal,
+    log,
+    onCluster: (c) => {
+      active = c;
+    },
+  });
   let keepWorkDir = false;
   try {
     if (cli.write) {
       log(`bench/cluster: write suite, ${cli.rounds} rounds of ${cli.requests} requests per side`);
       summary.write = await runWriteSuite({
+        ...suite('write'),
         rounds: cli.rounds,
         requests: cli.requests,
         clients: 50,
-        nodeArgs: cli.nodeArgs,
         runTimeoutMs: RUN_TIMEOUT_MS,
-        workDir: path.join(workDir, 'write'),
-        signal: interrupt.signal,
-        log,
-        onCluster: (c) => {
-          active = c;
-        },
       });
     }
     if (cli.failover) {
       log(`bench/cluster: failover suite, ${cli.trials} trials`);
       summary.failover = await runFailoverSuite({
+        ...suite('failover'),
         trials: cli.trials,
-        nodeArgs: cli.nodeArgs,
         attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
         retryPauseMs: RETRY_PAUSE_MS,
         trialTimeoutMs: TRIAL_TIMEOUT_MS,
-        workDir: path.join(workDir, 'failover'),
-        signal: interrupt.signal,
-        log,
-        onCluster: (c) => {
-          active = c;
-        },
       });
     }
   } catch (error) {

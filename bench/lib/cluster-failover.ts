@@ -10,11 +10,16 @@
  * the first integer reply. Then restart the killed node and wait until it has applied the
  * leader's commit index of that moment, so every trial starts from a whole cluster.
  */
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { quantile } from './autocannon-load.js';
-import { BenchCluster } from './cluster-lockstep.js';
-import { sleep } from './cluster-procs.js';
+import {
+  type BenchCluster,
+  type ClusterSuiteOptions,
+  errorMessage,
+  NOOP_COMMAND,
+  startSuiteCluster,
+} from './cluster-lockstep.js';
 import { median } from './compare.js';
 import { lockstepMissingReason } from './processes.js';
 import { describeReply, RespConnection, RespError, RespTimeoutError } from './resp-client.js';
@@ -22,24 +27,16 @@ import { describeReply, RespConnection, RespError, RespTimeoutError } from './re
 export const FAILOVER_TARGET_MEDIAN_MS = 500;
 export const FAILOVER_TARGET_WORST_MS = 1_500;
 export const FAILOVER_MIN_TRIALS = 20;
-const CLUSTER_SIZE = 3;
-const STABLE_TIMEOUT_MS = 30_000;
 const CATCH_UP_TIMEOUT_MS = 30_000;
-const NOOP = ['RAFT.NOOP', '0'] as const;
 
-export interface FailoverOptions {
+export interface FailoverOptions extends ClusterSuiteOptions {
   trials: number;
-  nodeArgs: readonly string[];
   /** Client-side timeout of each write attempt. */
   attemptTimeoutMs: number;
   /** Pause after an error reply before the next attempt. */
   retryPauseMs: number;
   /** A trial with no successful write this long after the kill counts as failed. */
   trialTimeoutMs: number;
-  workDir: string;
-  signal: AbortSignal;
-  log: (line: string) => void;
-  onCluster: (cluster: BenchCluster | undefined) => void;
 }
 
 export interface Trial {
@@ -74,8 +71,6 @@ export interface FailoverResult {
   verdict?: 'PASS' | 'BELOW';
 }
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 /** Writes through `port` until one succeeds or `deadline` (performance.now() ms) passes. */
 async function writeUntilSuccess(
   port: number,
@@ -96,7 +91,7 @@ async function writeUntilSuccess(
       if (connection === undefined || connection.closed) {
         connection = await RespConnection.connect(port, opts.attemptTimeoutMs);
       }
-      const reply = await connection.command(NOOP, opts.attemptTimeoutMs);
+      const reply = await connection.command(NOOP_COMMAND, opts.attemptTimeoutMs);
       if (typeof reply === 'number') {
         const elapsedMs = performance.now() - t0;
         connection.close();
@@ -149,19 +144,9 @@ export async function runFailoverSuite(opts: FailoverOptions): Promise<FailoverR
   }
   let cluster: BenchCluster | undefined;
   try {
-    cluster = await BenchCluster.start({
-      workDir: path.join(opts.workDir, 'lockstep'),
-      size: CLUSTER_SIZE,
-      extraArgs: opts.nodeArgs,
-      log: opts.log,
-    });
-    opts.onCluster(cluster);
+    cluster = await startSuiteCluster(opts);
     for (let trial = 1; trial <= opts.trials; trial++) {
-      const leader = await cluster.waitStable({
-        size: CLUSTER_SIZE,
-        timeoutMs: STABLE_TIMEOUT_MS,
-        signal: opts.signal,
-      });
+      const leader = await cluster.waitStable({ signal: opts.signal });
       const survivors = cluster.running().filter((id) => id !== leader);
       const via = survivors[trial % survivors.length]!;
       const port = cluster.port(via);
@@ -185,7 +170,7 @@ export async function runFailoverSuite(opts: FailoverOptions): Promise<FailoverR
         target = (await cluster.raftStatus(leaderNow)).commitIndex;
       } catch (error) {
         opts.log(
-          `[failover] trial ${trial}: could not read the new leader's commit index: ${message(error)}`,
+          `[failover] trial ${trial}: could not read the new leader's commit index: ${errorMessage(error)}`,
         );
       }
       const restartedAt = Date.now();
@@ -207,7 +192,7 @@ export async function runFailoverSuite(opts: FailoverOptions): Promise<FailoverR
     }
   } catch (error) {
     if (opts.signal.aborted) throw error;
-    const text = message(error);
+    const text = errorMessage(error);
     opts.log(`[failover] ${text}`);
     result.status = 'error';
     result.reason = text.split('\n')[0]!;

@@ -13,8 +13,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalCluster } from '../../tools/local-cluster.js';
-import { sleep } from './cluster-procs.js';
 import { commandOnce, describeReply, parseInfo, type Reply, RespError } from './resp-client.js';
 
 const FIRST_BASE_PORT = 17101;
@@ -24,6 +24,24 @@ const BASE_PORT_STEP = 10;
 const HTTP_OFFSET = 1000;
 const LOG_LINES_KEPT = 40;
 const PROBE_TIMEOUT_MS = 1_000;
+const STABLE_TIMEOUT_MS = 30_000;
+/** The cluster the suites (cluster-write.ts, cluster-failover.ts) run on. */
+const SUITE_CLUSTER_SIZE = 3;
+/** An empty entry through Raft group 0, replied once applied: the suites' write. */
+export const NOOP_COMMAND = ['RAFT.NOOP', '0'] as const;
+
+export const errorMessage = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+/** What bench/cluster.ts gives every suite. */
+export interface ClusterSuiteOptions {
+  nodeArgs: readonly string[];
+  workDir: string;
+  signal: AbortSignal;
+  log: (line: string) => void;
+  /** Called with the cluster while it runs, so the harness can kill it on exit. */
+  onCluster: (cluster: BenchCluster | undefined) => void;
+}
 
 /** True when a listener can bind 127.0.0.1:`port` right now. */
 function portFree(port: number): Promise<boolean> {
@@ -105,7 +123,7 @@ export class BenchCluster {
       await cluster.start();
     } catch (error) {
       await self.stop();
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${self.logTails()}`);
+      throw new Error(`${errorMessage(error)}\n${self.logTails()}`);
     }
     return self;
   }
@@ -189,11 +207,14 @@ export class BenchCluster {
 
   /**
    * Waits until every running node names the same leader of group 0, that leader says it is
-   * the leader, `CLUSTER.INFO` on it shows `cluster_state:ok` and `cluster_size:<size>`, and a
-   * `RAFT.NOOP` through it succeeds. Returns the leader's id.
+   * the leader, `CLUSTER.INFO` on it shows `cluster_state:ok` and `cluster_size:<size>` (by
+   * default the number of nodes started), and a `RAFT.NOOP` through it succeeds. Returns the
+   * leader's id.
    */
-  async waitStable(opts: { size: number; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
-    const deadline = Date.now() + opts.timeoutMs;
+  async waitStable(opts: { size?: number; timeoutMs?: number; signal?: AbortSignal }): Promise<string> {
+    const size = opts.size ?? this.ids.length;
+    const timeoutMs = opts.timeoutMs ?? STABLE_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
     let last = 'nothing asked yet';
     while (Date.now() < deadline) {
       opts.signal?.throwIfAborted();
@@ -210,24 +231,22 @@ export class BenchCluster {
           last = `${leader} is named leader but says role:${statuses[ids.indexOf(leader)]!.role}`;
         } else {
           const cluster = await this.info(leader, ['CLUSTER.INFO']);
-          if (cluster.get('cluster_state') !== 'ok' || cluster.get('cluster_size') !== String(opts.size)) {
+          if (cluster.get('cluster_state') !== 'ok' || cluster.get('cluster_size') !== String(size)) {
             last = `CLUSTER.INFO on ${leader}: cluster_state:${cluster.get('cluster_state')} cluster_size:${cluster.get('cluster_size')}`;
           } else {
-            const reply = await this.ask(leader, ['RAFT.NOOP', '0'], 2_000);
+            const reply = await this.ask(leader, NOOP_COMMAND, 2_000);
             if (typeof reply === 'number') return leader;
             last = `RAFT.NOOP on ${leader} → ${describeReply(reply)}`;
           }
         }
       } catch (error) {
-        last = error instanceof Error ? error.message : String(error);
+        last = errorMessage(error);
         // A build without the command will not grow it by waiting.
         if (/unknown command/i.test(last)) break;
       }
       await sleep(100);
     }
-    throw new Error(
-      `cluster not stable (waited up to ${opts.timeoutMs} ms); last: ${last}\n${this.logTails()}`,
-    );
+    throw new Error(`cluster not stable (waited up to ${timeoutMs} ms); last: ${last}\n${this.logTails()}`);
   }
 
   /** Waits until node `id` has applied at least `index` in group 0; returns how long it took. */
@@ -241,7 +260,7 @@ export class BenchCluster {
         if (status.appliedIndex >= index) return Date.now() - started;
         last = `applied_index ${status.appliedIndex}`;
       } catch (error) {
-        last = error instanceof Error ? error.message : String(error);
+        last = errorMessage(error);
       }
       await sleep(50);
     }
@@ -249,4 +268,16 @@ export class BenchCluster {
       `${id} did not apply index ${index} within ${timeoutMs} ms; last: ${last}\n${this.logTails(id)}`,
     );
   }
+}
+
+/** Starts the suites' 3-node cluster under `<workDir>/lockstep` and hands it to `onCluster`. */
+export async function startSuiteCluster(opts: ClusterSuiteOptions): Promise<BenchCluster> {
+  const cluster = await BenchCluster.start({
+    workDir: path.join(opts.workDir, 'lockstep'),
+    size: SUITE_CLUSTER_SIZE,
+    extraArgs: opts.nodeArgs,
+    log: opts.log,
+  });
+  opts.onCluster(cluster);
+  return cluster;
 }

@@ -12,7 +12,13 @@
  */
 import path from 'node:path';
 import { runHttpLoad } from './autocannon-load.js';
-import { BenchCluster } from './cluster-lockstep.js';
+import {
+  type BenchCluster,
+  type ClusterSuiteOptions,
+  errorMessage,
+  NOOP_COMMAND,
+  startSuiteCluster,
+} from './cluster-lockstep.js';
 import { median } from './compare.js';
 import {
   etcdLeader,
@@ -26,23 +32,15 @@ import { lockstepMissingReason, which } from './processes.js';
 import { custom, type LoadResult, runRedisBenchmark } from './redis-benchmark.js';
 
 export const WRITE_TARGET_RATIO = 2;
-const CLUSTER_SIZE = 3;
+const ETCD_SIZE = 3;
 const WARMUP_DIVISOR = 5;
 const MIN_WARMUP = 500;
-const STABLE_TIMEOUT_MS = 30_000;
-export const NOOP_COMMAND = ['RAFT.NOOP', '0'] as const;
 
-export interface WriteOptions {
+export interface WriteOptions extends ClusterSuiteOptions {
   rounds: number;
   requests: number;
   clients: number;
-  nodeArgs: readonly string[];
   runTimeoutMs: number;
-  workDir: string;
-  signal: AbortSignal;
-  log: (line: string) => void;
-  /** Called with the cluster while it runs, so the harness can kill it on exit. */
-  onCluster: (cluster: BenchCluster | undefined) => void;
 }
 
 export interface LaneResult {
@@ -79,8 +77,6 @@ interface Lane {
   /** One load run; returns the result and the endpoint it ran against. */
   run?: (requests: number) => Promise<{ load: LoadResult; endpoint: string }>;
 }
-
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 function skip(lane: Lane, reason: string): void {
   lane.result.status = 'skipped';
@@ -158,24 +154,14 @@ export async function runWriteSuite(opts: WriteOptions): Promise<WriteResult> {
       for (const lane of lockstepLanes) skip(lane, missing);
     } else {
       try {
-        cluster = await BenchCluster.start({
-          workDir: path.join(opts.workDir, 'lockstep'),
-          size: CLUSTER_SIZE,
-          extraArgs: opts.nodeArgs,
-          log: opts.log,
-        });
-        opts.onCluster(cluster);
-        const leader = await cluster.waitStable({
-          size: CLUSTER_SIZE,
-          timeoutMs: STABLE_TIMEOUT_MS,
-          signal: opts.signal,
-        });
+        cluster = await startSuiteCluster(opts);
+        const leader = await cluster.waitStable({ signal: opts.signal });
         opts.log(`lockstep: cluster stable, group 0 leader ${leader}`);
       } catch (error) {
         if (opts.signal.aborted) throw error;
-        opts.log(`lockstep: ${message(error)}`);
+        opts.log(`lockstep: ${errorMessage(error)}`);
         for (const lane of lockstepLanes)
-          fail(lane, `cluster did not start: ${message(error).split('\n')[0]}`);
+          fail(lane, `cluster did not start: ${errorMessage(error).split('\n')[0]}`);
         await cluster?.stop();
         cluster = undefined;
         opts.onCluster(undefined);
@@ -185,7 +171,7 @@ export async function runWriteSuite(opts: WriteOptions): Promise<WriteResult> {
       const c = cluster;
       const viaNode = async (entry: 'leader' | 'follower', requests: number) => {
         // Leadership may move between runs: ask again before each one.
-        const leader = await c.waitStable({ size: CLUSTER_SIZE, timeoutMs: 10_000, signal: opts.signal });
+        const leader = await c.waitStable({ timeoutMs: 10_000, signal: opts.signal });
         const id = entry === 'leader' ? leader : c.running().find((n) => n !== leader)!;
         try {
           const load = await runRedisBenchmark({
@@ -201,7 +187,7 @@ export async function runWriteSuite(opts: WriteOptions): Promise<WriteResult> {
         } catch (error) {
           const down = c.ids.filter((n) => !c.cluster.isRunning(n));
           const note = down.length > 0 ? ` (not running: ${down.join(', ')})` : '';
-          throw new Error(`${message(error)}${note}\n${c.logTails()}`);
+          throw new Error(`${errorMessage(error)}${note}\n${c.logTails()}`);
         }
       };
       leaderLane.run = (requests) => viaNode('leader', requests);
@@ -216,7 +202,7 @@ export async function runWriteSuite(opts: WriteOptions): Promise<WriteResult> {
       try {
         etcd = await startEtcdCluster({
           workDir: path.join(opts.workDir, 'etcd'),
-          size: CLUSTER_SIZE,
+          size: ETCD_SIZE,
           log: opts.log,
         });
         await etcdPutOnce(await etcdLeader(etcd), 'lockstep-bench-check', 'x');
@@ -235,8 +221,8 @@ export async function runWriteSuite(opts: WriteOptions): Promise<WriteResult> {
         };
       } catch (error) {
         if (opts.signal.aborted) throw error;
-        opts.log(`etcd: ${message(error)}`);
-        fail(etcdLane, `etcd did not start: ${message(error).split('\n')[0]}`);
+        opts.log(`etcd: ${errorMessage(error)}`);
+        fail(etcdLane, `etcd did not start: ${errorMessage(error).split('\n')[0]}`);
       }
     }
 
@@ -249,8 +235,8 @@ export async function runWriteSuite(opts: WriteOptions): Promise<WriteResult> {
       } catch (error) {
         if (opts.signal.aborted) throw error;
         // A lockstep error carries the nodes' last log lines; the table keeps its first line.
-        opts.log(`[write] ${lane.result.label}: ${message(error)}`);
-        fail(lane, message(error).split('\n')[0]!);
+        opts.log(`[write] ${lane.result.label}: ${errorMessage(error)}`);
+        fail(lane, errorMessage(error).split('\n')[0]!);
         return undefined;
       }
     };

@@ -6,15 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import {
-  envWithout,
-  sleep,
-  spawnTracked,
-  stopTracked,
-  type TrackedProcess,
-  trackedLogTail,
-} from './cluster-procs.js';
-import { freePorts, which } from './processes.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { envWithout, freePorts, logTail, type ManagedProcess, start, stop, which } from './processes.js';
 
 const HEALTH_TIMEOUT_MS = 30_000;
 const HTTP_TIMEOUT_MS = 2_000;
@@ -24,7 +17,7 @@ export interface EtcdMember {
   readonly clientPort: number;
   readonly peerPort: number;
   readonly clientUrl: string;
-  readonly proc: TrackedProcess;
+  readonly proc: ManagedProcess;
 }
 
 export interface EtcdCluster {
@@ -100,7 +93,7 @@ export async function startEtcdCluster(opts: {
         '--logger', 'zap',
         '--log-outputs', 'stderr',
       ];
-      const proc = spawnTracked(spec.name, bin, args, dir, env);
+      const proc = start(spec.name, bin, args, spec.clientPort, dir, env);
       members.push({ ...spec, clientUrl, proc });
     }
     const deadline = Date.now() + HEALTH_TIMEOUT_MS;
@@ -108,14 +101,14 @@ export async function startEtcdCluster(opts: {
       const dead = members.find((m) => m.proc.hasExited());
       if (dead !== undefined) {
         throw new Error(
-          `${dead.name} (pid ${dead.proc.pid}) exited at start\nlog tail:\n${trackedLogTail(dead.proc)}`,
+          `${dead.name} (pid ${dead.proc.pid}) exited at start\nlog tail:\n${logTail(dead.proc)}`,
         );
       }
       if ((await Promise.all(members.map(healthy))).every(Boolean)) break;
       if (Date.now() > deadline) {
         throw new Error(
           `etcd cluster not healthy within ${HEALTH_TIMEOUT_MS} ms\nlog tail of ${members[0]!.name}:\n` +
-            trackedLogTail(members[0]!.proc),
+            logTail(members[0]!.proc),
         );
       }
       await sleep(200);
@@ -125,13 +118,13 @@ export async function startEtcdCluster(opts: {
     );
     return { members, version };
   } catch (error) {
-    await Promise.all(members.map((m) => stopTracked(m.proc)));
+    await Promise.all(members.map((m) => stop(m.proc)));
     throw error;
   }
 }
 
 export async function stopEtcdCluster(cluster: EtcdCluster): Promise<void> {
-  await Promise.all(cluster.members.map((m) => stopTracked(m.proc)));
+  await Promise.all(cluster.members.map((m) => stop(m.proc)));
 }
 
 interface StatusResponse {

@@ -89,11 +89,22 @@ export function ping(port: number, timeoutMs = PING_TIMEOUT_MS): Promise<boolean
   });
 }
 
-/** `dir` is the working directory and holds the log file. */
-function start(
+/** The environment without the variables whose names start with one of `prefixes`. */
+export function envWithout(...prefixes: string[]): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !prefixes.some((p) => name.startsWith(p))),
+  );
+}
+
+/**
+ * Starts `cmd` with stdout and stderr going to `<dir>/<label>.log`; `dir` is also its working
+ * directory, `port` the one it serves (for `waitReady` and messages), `env` replaces the
+ * environment. Tracked by PID until it exits: `stop`, `stopAll`, `killAllNow`.
+ */
+export function start(
   label: string,
   cmd: string,
-  args: string[],
+  args: readonly string[],
   port: number,
   dir: string,
   env = process.env,
@@ -236,9 +247,7 @@ export async function startLockstep(opts: LockstepOptions): Promise<ManagedProce
   // Only the flags above configure the node: no LOCKSTEP_* variable from the caller's shell, and
   // a working directory of its own so no stray .env file is read. The log sits next to (not
   // inside) the data directory, which belongs to lockstep.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('LOCKSTEP_')),
-  );
+  const env = envWithout('LOCKSTEP_');
   const dir = path.dirname(opts.dataDir);
   const proc = start(opts.label ?? 'lockstep', process.execPath, args, opts.port, dir, env);
   // main.ts prints a line containing `ready` once it accepts connections.

@@ -175,7 +175,8 @@ function read(r: ByteReader): MetaCommand {
   return c;
 }
 
-function writeAddress(w: ByteWriter, a: MemberAddress): void {
+/** Also the address part of a member in the snapshot (snapshot.ts). */
+export function writeAddress(w: ByteWriter, a: MemberAddress): void {
   w.string(a.id, META_LIMITS.maxIdBytes, 'node id');
   w.string(a.host, META_LIMITS.maxHostBytes, 'host');
   w.varint(a.port);
@@ -183,7 +184,8 @@ function writeAddress(w: ByteWriter, a: MemberAddress): void {
   w.varint(a.httpPort);
 }
 
-function readAddress(r: ByteReader): MemberAddress {
+/** Reads the fields only; `validateMetaCommand` checks their domains. */
+export function readAddress(r: ByteReader): MemberAddress {
   return {
     id: r.string(META_LIMITS.maxIdBytes, 'node id'),
     host: r.string(META_LIMITS.maxHostBytes, 'host'),
@@ -193,7 +195,7 @@ function readAddress(r: ByteReader): MemberAddress {
   };
 }
 
-function writeIds(w: ByteWriter, ids: readonly string[]): void {
+export function writeIds(w: ByteWriter, ids: readonly string[]): void {
   w.varint(ids.length);
   for (const id of ids) w.string(id, META_LIMITS.maxIdBytes, 'node id');
 }

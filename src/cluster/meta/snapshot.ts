@@ -1,6 +1,14 @@
 import { ByteReader, ByteWriter, CodecError } from '../../lib/byte-codec.js';
 import type { ConfState } from '../../raft/types.js';
-import { META_LIMITS, type MemberAddress, MetaCodecError, validateMetaCommand } from './commands.js';
+import {
+  META_LIMITS,
+  type MemberAddress,
+  MetaCodecError,
+  readAddress,
+  validateMetaCommand,
+  writeAddress,
+  writeIds,
+} from './commands.js';
 import { EMPTY_META_DATA, MEMBER_STATES, type Member, type MetaData } from './types.js';
 
 /**
@@ -84,7 +92,7 @@ function read(r: ByteReader): MetaData {
   if (memberCount === 0) fail('an initialized cluster without members');
   const members: Member[] = [];
   for (let i = 0; i < memberCount; i++) {
-    const address = readAddress(r);
+    const address = readCheckedAddress(r);
     const stateCode = r.byte();
     const state = MEMBER_STATES[stateCode];
     if (state === undefined) fail(`member '${address.id}' has unknown state ${stateCode}`);
@@ -132,29 +140,11 @@ function read(r: ByteReader): MetaData {
   };
 }
 
-function writeAddress(w: ByteWriter, a: MemberAddress): void {
-  w.string(a.id, META_LIMITS.maxIdBytes, 'node id');
-  w.string(a.host, META_LIMITS.maxHostBytes, 'host');
-  w.varint(a.port);
-  w.varint(a.busPort);
-  w.varint(a.httpPort);
-}
-
-function readAddress(r: ByteReader): MemberAddress {
-  const address = {
-    id: r.string(META_LIMITS.maxIdBytes, 'node id'),
-    host: r.string(META_LIMITS.maxHostBytes, 'host'),
-    port: r.varint(),
-    busPort: r.varint(),
-    httpPort: r.varint(),
-  };
+/** A member's address, held to the same bounds as in a `join` command. */
+function readCheckedAddress(r: ByteReader): MemberAddress {
+  const address = readAddress(r);
   checkCommand(() => validateMetaCommand({ op: 'join', member: address }));
   return address;
-}
-
-function writeIds(w: ByteWriter, ids: readonly string[]): void {
-  w.varint(ids.length);
-  for (const id of ids) w.string(id, META_LIMITS.maxIdBytes, 'node id');
 }
 
 /** Ids in strictly ascending order: canonical, hence also free of duplicates. */
