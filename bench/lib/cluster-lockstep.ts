@@ -233,6 +233,12 @@ export class BenchCluster {
           const cluster = await this.info(leader, ['CLUSTER.INFO']);
           if (cluster.get('cluster_state') !== 'ok' || cluster.get('cluster_size') !== String(size)) {
             last = `CLUSTER.INFO on ${leader}: cluster_state:${cluster.get('cluster_state')} cluster_size:${cluster.get('cluster_size')}`;
+          } else if (
+            ((await this.info(leader, ['RAFT.INFO', '0'])).get('voters') ?? '').split(',').length !== size
+          ) {
+            // A node still a learner (just joined or restarted) does not count towards a quorum:
+            // killing the leader then would measure a cluster that cannot elect at all.
+            last = `group 0 on ${leader} does not have ${size} voters yet`;
           } else {
             const reply = await this.ask(leader, NOOP_COMMAND, 2_000);
             if (typeof reply === 'number') return leader;
