@@ -4,6 +4,8 @@ import { ClusterNode } from './cluster/cluster-node.js';
 import { registerClusterCommands } from './cluster/commands.js';
 import { commandTable } from './commands/table.js';
 import type { Config } from './config/schema.js';
+import { registerLockCommands } from './lock/resp-commands.js';
+import { LockService } from './lock/service.js';
 import { registerClientCommand } from './server/client-command.js';
 import { registerConnectionCommands } from './server/connection-commands.js';
 import { Dispatcher } from './server/dispatcher.js';
@@ -84,9 +86,18 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
     throw e;
   }
   registerClusterCommands(dispatcher, info, cluster);
+  const locks = new LockService({
+    node: cluster,
+    defaultTtlMs: config.lockDefaultTtlMs,
+    maxWaiters: config.lockMaxWaiters,
+    tickCheckMs: config.heartbeatMs,
+    requestTimeoutMs: () => config.requestTimeoutMs,
+  });
+  registerLockCommands(dispatcher, info, locks, () => cluster.locks, config.lockDefaultTtlMs);
 
   const missing = dispatcher.unhandled();
   if (missing.length > 0) {
+    locks.close();
     await cluster.close();
     await resp.close();
     throw new Error(`commands without a handler: ${missing.join(', ')}`);
@@ -104,6 +115,7 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
     cluster,
     async close() {
       await resp.close();
+      locks.close();
       await cluster.close();
       logger.info('stopped');
     },

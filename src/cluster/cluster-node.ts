@@ -4,6 +4,8 @@ import type { Config } from '../config/schema.js';
 import type { HostPort } from '../config/setting.js';
 import { CodecError } from '../lib/byte-codec.js';
 import { systemRandom } from '../lib/random.js';
+import type { LockTable } from '../lock/state-machine.js';
+import type { LockEvent } from '../lock/types.js';
 import { encodeEnvelope } from '../raft-runtime/envelope.js';
 import { RaftUnavailable } from '../raft-runtime/group.js';
 import { RaftHost } from '../raft-runtime/host.js';
@@ -53,6 +55,7 @@ export class ClusterNode {
   readonly #lastHeardMs = new Map<string, number>();
   readonly #startedMs = Date.now();
   #meta: MetaMachine | undefined;
+  #lockListener: (events: readonly LockEvent[]) => void = () => {};
   #controllerTimer: NodeJS.Timeout | undefined;
   #joining = false;
   #closed = false;
@@ -80,6 +83,7 @@ export class ClusterNode {
       machineFor: (groupId) => {
         if (groupId !== 0) return new PartitionMachine();
         this.#meta = new MetaMachine();
+        this.#meta.onLockEvents = (events) => this.#lockListener(events);
         return this.#meta;
       },
       random: systemRandom,
@@ -254,6 +258,37 @@ export class ClusterNode {
     return this.#meta?.state;
   }
 
+  /** The lock table as applied here (group 0); undefined before this node has group 0. */
+  get locks(): LockTable | undefined {
+    if (this.host.group(0) === undefined) return undefined;
+    return this.#meta?.locks;
+  }
+
+  /** Receives every lock event this node applies, in log order (one listener: the lock service). */
+  onLockEvents(listener: (events: readonly LockEvent[]) => void): void {
+    this.#lockListener = listener;
+  }
+
+  /**
+   * A linearizable read barrier on group `groupId` (ReadIndex): resolves once this node has
+   * applied everything committed before the call; `-NOQUORUM` when no leader confirms in time.
+   */
+  async readBarrier(groupId: number): Promise<Reply | null> {
+    const deadline = Date.now() + this.#config.requestTimeoutMs;
+    let last = 'no leader known';
+    while (Date.now() < deadline) {
+      try {
+        const timeoutMs = Math.max(1, deadline - Date.now());
+        await withTimeout(this.host.read(groupId), timeoutMs);
+        return null;
+      } catch (e) {
+        last = (e as Error).message;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    return error(`NOQUORUM group ${groupId} could not confirm a read in time (${last})`);
+  }
+
   get joining(): boolean {
     return this.#joining;
   }
@@ -378,6 +413,23 @@ export class ClusterNode {
     const desired = meta.desired(groupId);
     return [...new Set([...(observed?.voters ?? []), ...desired.voters])];
   }
+}
+
+/** Rejects after `ms`; the read it wraps is dropped by the core when leadership changes. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }
 
 function announceHost(config: Config, bindHost: string): string {

@@ -7,6 +7,8 @@ export const PayloadKind = {
   noop: 0,
   /** Cluster metadata: membership, liveness, placement (group 0). */
   meta: 1,
+  /** The lock table (group 0). */
+  lock: 2,
 } as const;
 
 export type PayloadKind = (typeof PayloadKind)[keyof typeof PayloadKind];

@@ -1,5 +1,6 @@
 import { clusterCommands } from './specs/cluster.js';
 import { connectionCommands } from './specs/connection.js';
+import { lockCommands } from './specs/lock.js';
 import { serverCommands } from './specs/server.js';
 import type { CommandSpec } from './types.js';
 
@@ -11,6 +12,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
   ...serverCommands,
   ...clusterCommands,
+  ...lockCommands,
 ];
 
 export class CommandTable {

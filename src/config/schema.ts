@@ -273,7 +273,7 @@ export const SCHEMA = {
   'lock-default-ttl-ms': int({
     group: 'lock',
     min: 1,
-    max: MAX_TIMER_MS,
+    max: 86_400_000,
     default: 30_000,
     change: 'live',
     description: 'Lease of a lock acquired without TTL.',
