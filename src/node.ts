@@ -85,7 +85,7 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
     await resp.close();
     throw e;
   }
-  registerClusterCommands(dispatcher, info, cluster);
+  registerClusterCommands(dispatcher, info, cluster, config.enableDebugCommand);
   const locks = new LockService({
     node: cluster,
     defaultTtlMs: config.lockDefaultTtlMs,

@@ -55,7 +55,7 @@ export class ClusterNode {
   readonly #lastHeardMs = new Map<string, number>();
   readonly #startedMs = Date.now();
   #meta: MetaMachine | undefined;
-  #lockListener: (events: readonly LockEvent[]) => void = () => {};
+  #lockListener: (events: readonly LockEvent[], index: number) => void = () => {};
   #controllerTimer: NodeJS.Timeout | undefined;
   #joining = false;
   #closed = false;
@@ -83,7 +83,7 @@ export class ClusterNode {
       machineFor: (groupId) => {
         if (groupId !== 0) return new PartitionMachine();
         this.#meta = new MetaMachine();
-        this.#meta.onLockEvents = (events) => this.#lockListener(events);
+        this.#meta.onLockEvents = (events, index) => this.#lockListener(events, index);
         return this.#meta;
       },
       random: systemRandom,
@@ -265,7 +265,7 @@ export class ClusterNode {
   }
 
   /** Receives every lock event this node applies, in log order (one listener: the lock service). */
-  onLockEvents(listener: (events: readonly LockEvent[]) => void): void {
+  onLockEvents(listener: (events: readonly LockEvent[], index: number) => void): void {
     this.#lockListener = listener;
   }
 

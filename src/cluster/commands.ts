@@ -1,12 +1,17 @@
 import { errors, ReplyError } from '../lib/errors.js';
-import { bulk, type Reply } from '../resp/reply.js';
+import { bulk, OK, type Reply } from '../resp/reply.js';
 import type { Dispatcher } from '../server/dispatcher.js';
 import type { InfoRegistry } from '../server/info.js';
 import type { ClusterNode } from './cluster-node.js';
 import { clusterFields, clusterNodesText, raftFields, raftInfoFields, renderFields } from './status.js';
 
 /** CLUSTER.* and RAFT.* handlers, and the `cluster` and `raft` INFO sections. */
-export function registerClusterCommands(dispatcher: Dispatcher, info: InfoRegistry, node: ClusterNode): void {
+export function registerClusterCommands(
+  dispatcher: Dispatcher,
+  info: InfoRegistry,
+  node: ClusterNode,
+  debugEnabled: boolean,
+): void {
   dispatcher.register('cluster.info', () => text(renderFields(clusterFields(node))));
   dispatcher.register('cluster.nodes', () => text(clusterNodesText(node)));
   dispatcher.register('cluster.join', (_ctx, args) => node.joinCluster(parseAddress(String(args[1]))));
@@ -31,6 +36,17 @@ export function registerClusterCommands(dispatcher: Dispatcher, info: InfoRegist
     return reply;
   });
   dispatcher.register('raft.noop', (_ctx, args) => node.noop(args.length > 1 ? groupArg(args[1]!, node) : 0));
+
+  dispatcher.register('debug.partition', (_ctx, args) => {
+    if (!debugEnabled) {
+      throw new ReplyError(
+        'ERR',
+        'DEBUG commands are disabled; start the node with --enable-debug-command yes',
+      );
+    }
+    node.transport.partition(new Set(args.slice(1).map(String)));
+    return OK;
+  });
 
   info.add('cluster', 'Cluster', () => clusterFields(node));
   info.add('raft', 'Raft', () => raftInfoFields(node));

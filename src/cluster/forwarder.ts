@@ -10,6 +10,13 @@ import {
 /** Why a forwarded request got no answer; the caller may retry (sessions make that safe). */
 export class ForwardFailed extends Error {
   override name = 'ForwardFailed';
+  /** The request may have reached the peer (and may have been applied); false: it never left. */
+  constructor(
+    message: string,
+    readonly maybeDelivered: boolean,
+  ) {
+    super(message);
+  }
 }
 
 type Outgoing = ForwardRequest extends infer R ? (R extends ForwardRequest ? Omit<R, 'id'> : never) : never;
@@ -54,12 +61,12 @@ export class Forwarder {
     const id = this.#nextId++;
     const payload = encodeForwardRequest({ ...request, id } as ForwardRequest);
     if (!this.#o.send(peer, false, payload)) {
-      return Promise.reject(new ForwardFailed(`node ${peer} is not reachable`));
+      return Promise.reject(new ForwardFailed(`node ${peer} is not reachable`, false));
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        reject(new ForwardFailed(`node ${peer} did not answer within ${timeoutMs} ms`));
+        reject(new ForwardFailed(`node ${peer} did not answer within ${timeoutMs} ms`, true));
       }, timeoutMs);
       this.#pending.set(id, { peer, resolve, reject, timer });
     });
@@ -90,14 +97,14 @@ export class Forwarder {
       if (p.peer !== peer) continue;
       this.#pending.delete(id);
       clearTimeout(p.timer);
-      p.reject(new ForwardFailed(`connection to ${peer} lost`));
+      p.reject(new ForwardFailed(`connection to ${peer} lost`, true));
     }
   }
 
   close(): void {
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
-      p.reject(new ForwardFailed('node shutting down'));
+      p.reject(new ForwardFailed('node shutting down', true));
     }
     this.#pending.clear();
   }

@@ -18,8 +18,12 @@ const GROUP0_SNAPSHOT_VERSION = 1;
 export class MetaMachine implements StateMachine {
   state: MetaState = MetaState.empty();
   locks: LockTable = LockTable.empty();
-  /** Called with what each lock command did to other owners (grants, expiries, timeouts). */
-  onLockEvents: (events: readonly LockEvent[]) => void = () => {};
+  /**
+   * Called with what each lock command did to other owners (grants, expiries, timeouts) and
+   * the index of the entry that did it. Replayed entries (a restart, a lagging replica) call it
+   * again: listeners must ignore events older than what they wait for.
+   */
+  onLockEvents: (events: readonly LockEvent[], index: number) => void = () => {};
 
   apply(payload: Uint8Array, ctx: ApplyContext): Reply {
     switch (payload[0]) {
@@ -43,8 +47,8 @@ export class MetaMachine implements StateMachine {
           return error(`ERR invalid lock command: ${(e as Error).message}`);
         }
         const outcome = this.locks.apply(command, { index: ctx.index, timeMs: ctx.timeMs });
-        if (outcome.events.length > 0) this.onLockEvents(outcome.events);
-        return lockReply(outcome.result);
+        if (outcome.events.length > 0) this.onLockEvents(outcome.events, ctx.index);
+        return lockReply(outcome.result, ctx.index);
       }
       default:
         return error(`ERR group 0 cannot apply a command of kind ${payload[0]}`);
@@ -80,12 +84,13 @@ export class MetaMachine implements StateMachine {
  * A lock result as the reply every replica stores for the session (so it must not depend on
  * the node): the service turns `queued` and `refused` into waiting or nil.
  */
-function lockReply(result: LockResult): Reply {
+function lockReply(result: LockResult, index: number): Reply {
   switch (result.kind) {
     case 'granted':
       return int(result.token);
     case 'queued':
-      return { t: 'simple', v: 'QUEUED' };
+      // The index tells the waiter which later events end its wait (see LockService).
+      return { t: 'simple', v: `QUEUED ${index}` };
     case 'refused':
       return NULL;
     case 'deadlock':

@@ -17,6 +17,9 @@ export interface ProposerOptions {
   readonly now: () => number;
 }
 
+/** Local rejections that come after the entry was appended: it may still commit. */
+const APPENDED_BUT_UNKNOWN: ReadonlySet<string> = new Set(['leadershipLost', 'superseded', 'closed']);
+
 /** Pause between attempts while no leader is reachable: short, elections take ~1.3 timeouts. */
 const RETRY_PAUSE_MS = 10;
 
@@ -51,6 +54,9 @@ export class Proposer {
     const deadline = this.#o.now() + this.#o.requestTimeoutMs();
     let attempt = 0;
     let lastError = '';
+    // Whether some attempt may have been applied: then the answer is TRYAGAIN (outcome unknown),
+    // otherwise NOQUORUM (certainly not applied: nothing ever reached a leader).
+    let maybeApplied = false;
     try {
       while (this.#o.now() < deadline) {
         if (attempt++ > 0) {
@@ -76,6 +82,7 @@ export class Proposer {
           } catch (e) {
             if (!(e instanceof RaftUnavailable)) throw e;
             lastError = e.message;
+            if (APPENDED_BUT_UNKNOWN.has(e.reason)) maybeApplied = true;
             this.#learn(groupId, e.leaderId);
             continue;
           }
@@ -93,24 +100,25 @@ export class Proposer {
         } catch (e) {
           if (!(e instanceof ForwardFailed)) throw e;
           lastError = e.message;
+          if (e.maybeDelivered) maybeApplied = true;
           this.#hints.delete(groupId);
         }
       }
     } finally {
       this.#outstanding.delete(seq);
     }
-    if (lastError === 'no leader known' || this.#o.host.group(groupId)?.raw.leaderId === null) {
+    if (!maybeApplied) {
       return error(
         new ReplyError(
           'NOQUORUM',
-          `group ${groupId} has no leader: a majority of its replicas is unreachable`,
+          `group ${groupId} has no reachable leader within ${this.#o.requestTimeoutMs()} ms; nothing was applied (${lastError})`,
         ).toWire(),
       );
     }
     return error(
       new ReplyError(
         'TRYAGAIN',
-        `group ${groupId} did not commit the request in time (${lastError})`,
+        `group ${groupId} did not confirm the request in time; it may or may not have been applied (${lastError})`,
       ).toWire(),
     );
   }

@@ -72,6 +72,12 @@ export const SCHEMA = {
     default: true,
     description: 'Without requirepass or acl-file, listen on loopback only.',
   }),
+  'enable-debug-command': bool({
+    group: 'security',
+    default: false,
+    description:
+      'Allow DEBUG.* (fault injection for tests, like Redis enable-debug-command); never in production.',
+  }),
   'cluster-secret': text({
     group: 'security',
     noun: 'secret',

@@ -26,7 +26,14 @@ export interface AcquireRequest {
 /** How a queued acquire ended, as this node's replica of group 0 applied it. */
 type WaitEnd = { readonly granted: number } | { readonly timedOut: true };
 
+/**
+ * A client waiting for (name, owner). Events are collected from the moment it registers; only
+ * one from an entry after the acquire's own (`queuedAt`) ends the wait, because a restarted or
+ * lagging replica replays older grants of the same owner.
+ */
 interface Waiter {
+  queuedAt: number | null;
+  readonly seen: { index: number; end: WaitEnd }[];
   readonly resolve: (end: WaitEnd) => void;
 }
 
@@ -60,7 +67,7 @@ export class LockService {
 
   constructor(options: LockServiceOptions) {
     this.#o = options;
-    options.node.onLockEvents((events) => this.#onEvents(events));
+    options.node.onLockEvents((events, index) => this.#onEvents(events, index));
     this.#ticker = setInterval(() => this.#maybeTick(), options.tickCheckMs);
     this.#ticker.unref();
   }
@@ -83,7 +90,7 @@ export class LockService {
     const ended = new Promise<WaitEnd>((resolve) => {
       end = resolve;
     });
-    const waiter: Waiter = { resolve: end! };
+    const waiter: Waiter = { queuedAt: null, seen: [], resolve: end! };
     const key = waitKey(name, owner);
     this.#add(key, waiter);
     let queued = false;
@@ -92,8 +99,12 @@ export class LockService {
     });
     try {
       const reply = await this.#propose({ op: 'acquire', ...request });
-      if (!(reply.t === 'simple' && reply.v === 'QUEUED')) return reply;
+      const queuedAt = reply.t === 'simple' ? /^QUEUED (\d+)$/.exec(reply.v) : null;
+      if (queuedAt === null) return reply;
       queued = true;
+      waiter.queuedAt = Number(queuedAt[1]);
+      const early = waiter.seen.find((s) => s.index > waiter.queuedAt!);
+      if (early !== undefined) waiter.resolve(early.end);
       // The table times the wait out by leader time; the extra request timeout only guards
       // against a group 0 that stopped applying (then the outcome is unknown: TRYAGAIN).
       const guardMs = request.waitMs + this.#o.requestTimeoutMs();
@@ -179,13 +190,16 @@ export class LockService {
     });
   }
 
-  #onEvents(events: readonly LockEvent[]): void {
+  #onEvents(events: readonly LockEvent[], index: number): void {
     for (const e of events) {
       if (e.kind === 'expired') continue;
       const waiters = this.#waiters.get(waitKey(e.name, e.owner));
       if (waiters === undefined) continue;
       const end: WaitEnd = e.kind === 'granted' ? { granted: e.token } : { timedOut: true };
-      for (const w of waiters) w.resolve(end);
+      for (const w of waiters) {
+        if (w.queuedAt === null) w.seen.push({ index, end });
+        else if (index > w.queuedAt) w.resolve(end);
+      }
     }
   }
 

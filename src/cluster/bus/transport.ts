@@ -125,6 +125,8 @@ export class BusTransport {
   readonly #connections = new Set<BusConnection>();
   /** Peers with frames to write at the end of this event-loop turn. */
   readonly #dirty = new Set<PeerState>();
+  /** Peers cut off by `partition()` (fault injection): no connection to them stays open. */
+  #blocked: ReadonlySet<string> = new Set();
   /** Dials to addresses whose node id is not known yet (`dialAddress`), until they open or fail. */
   readonly #probes = new Map<BusConnection, { resolve: (id: string) => void; reject: (e: Error) => void }>();
   #flushImmediate: NodeJS.Immediate | undefined;
@@ -229,6 +231,20 @@ export class BusTransport {
     if (this.#closed || peer === undefined || peer.open.length === 0) return false;
     if (payload.length > this.#settings.maxPayloadBytes) return false;
     return this.#enqueue(peer, type, payload, options.droppable ?? false);
+  }
+
+  /**
+   * Fault injection (DEBUG.PARTITION): drops every connection to these peers and refuses new
+   * ones until called with another set (empty heals). Frames for them are refused like those
+   * for a peer that is down, so everything above sees a network partition.
+   */
+  partition(peerIds: ReadonlySet<string>): void {
+    this.#blocked = new Set(peerIds);
+    for (const id of this.#blocked) {
+      const peer = this.#peers.get(id);
+      if (peer === undefined) continue;
+      for (const connection of [...peer.open]) connection.close('partitioned (DEBUG.PARTITION)');
+    }
   }
 
   /**
@@ -365,6 +381,10 @@ export class BusTransport {
 
   #onOpen(connection: BusConnection): void {
     const hello = connection.peer!;
+    if (this.#blocked.has(hello.nodeId)) {
+      connection.close('partitioned (DEBUG.PARTITION)');
+      return;
+    }
     const probe = this.#probes.get(connection);
     if (probe !== undefined) {
       this.#probes.delete(connection);

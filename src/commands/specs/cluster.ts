@@ -88,4 +88,16 @@ export const clusterCommands: readonly CommandSpec[] = [
     arguments: [{ name: 'group', type: 'integer', optional: true }],
     reply: 'Integer: the log index the command was applied at.',
   },
+  {
+    name: 'debug.partition',
+    arity: -1,
+    flags: ['admin', 'stale'],
+    categories: ['admin'],
+    group: 'cluster',
+    since,
+    summary:
+      'Fault injection (only with --enable-debug-command yes): cuts this node off from the named nodes on the bus; no names heals.',
+    arguments: [{ name: 'node-id', type: 'string', optional: true, multiple: true }],
+    reply: 'Simple string OK.',
+  },
 ];
