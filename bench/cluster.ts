@@ -1,12 +1,15 @@
 /**
  * Cluster benchmarks (issue 5):
  *
- *   node dist/bench/cluster.js [--suite write|failover|all] [--rounds N] [--trials N]
- *                              [--requests N] [--quick] [--node-arg=--flag=value ...] [--json FILE]
+ *   node dist/bench/cluster.js [--suite write|failover|locks|all] [--rounds N] [--trials N]
+ *                              [--requests N] [--seconds N] [--quick] [--node-arg=--flag=value ...]
+ *                              [--json FILE]
  *
  * `write`: RAFT.NOOP through Raft group 0 on a local 3-node cluster (fsync always, 50 clients,
  * via the leader and via a follower) against puts on a local 3-member etcd, alternating rounds.
  * `failover`: kill -9 the group-0 leader, time until a write through a survivor succeeds.
+ * `locks`: LOCK.ACQUIRE+LOCK.RELEASE pairs per second, 50 clients on distinct locks and on 10 hot
+ * locks, against a lease-less etcd txn lock, alternating rounds (issue 6).
  *
  * Progress goes to stderr; stdout carries only the Markdown result, also written to
  * bench/results/cluster-latest.md (and everything, per round and per trial, to
@@ -19,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runFailoverSuite } from './lib/cluster-failover.js';
+import { ETCD_RETRY_MS, runLocksSuite } from './lib/cluster-locks.js';
 import type { BenchCluster, ClusterSuiteOptions } from './lib/cluster-lockstep.js';
 import { type ClusterRunSummary, clusterMarkdown } from './lib/cluster-report.js';
 import { runWriteSuite } from './lib/cluster-write.js';
@@ -34,6 +38,13 @@ const QUICK_REQUESTS = 2_000;
 const DEFAULT_TRIALS = 20;
 const QUICK_TRIALS = 5;
 const MAX_TRIALS = 200;
+const DEFAULT_SECONDS = 10;
+const QUICK_SECONDS = 3;
+const MAX_SECONDS = 300;
+const LOCK_CLIENTS = 50;
+const HOT_LOCKS = 10;
+const SUITE_NAMES = ['write', 'failover', 'locks'] as const;
+type SuiteName = (typeof SUITE_NAMES)[number];
 /** Longest single load run: 20k requests at a slow 200 rps. */
 const RUN_TIMEOUT_MS = 120_000;
 const ATTEMPT_TIMEOUT_MS = 250;
@@ -46,13 +57,19 @@ const BASE_NODE_ARGS = [
 ] as const;
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 
-const USAGE = `usage: node dist/bench/cluster.js [--suite write|failover|all] [--rounds N] [--trials N]
-                                  [--requests N] [--quick] [--node-arg=FLAG ...] [--json FILE]
-  --suite     write: RAFT.NOOP on 3 nodes vs etcd puts; failover: kill -9 the leader (default all)
-  --rounds    write: alternating rounds, medians reported (default ${DEFAULT_ROUNDS}, max ${MAX_ROUNDS})
+const USAGE = `usage: node dist/bench/cluster.js [--suite write|failover|locks|all] [--rounds N] [--trials N]
+                                  [--requests N] [--seconds N] [--quick] [--node-arg=FLAG ...]
+                                  [--json FILE]
+  --suite     write: RAFT.NOOP on 3 nodes vs etcd puts; failover: kill -9 the leader;
+              locks: LOCK.ACQUIRE+RELEASE pairs vs an etcd txn lock; all (default), or a list: write,locks
+  --rounds    write, locks: alternating rounds, medians reported (default ${DEFAULT_ROUNDS}, max ${MAX_ROUNDS})
   --requests  write: requests per run and side (default ${DEFAULT_REQUESTS}, --quick ${QUICK_REQUESTS})
+  --seconds   locks: seconds per run and lane (default ${DEFAULT_SECONDS}, --quick ${QUICK_SECONDS}; warm-up a fifth, at least 1 s)
+  --etcd-retry-ms MIN-MAX
+              locks: etcd's pause before retrying a lock txn that failed, uniform in [MIN, MAX) ms
+              (default ${ETCD_RETRY_MS.join('-')})
   --trials    failover: trials (default ${DEFAULT_TRIALS}, --quick ${QUICK_TRIALS})
-  --quick     fewer requests and trials: a smoke run, not an acceptance run
+  --quick     fewer requests, seconds and trials: a smoke run, not an acceptance run
   --node-arg  an extra flag for every lockstep node, e.g. --node-arg=--election-timeout-ms=300
               (repeatable; default flags: ${BASE_NODE_ARGS.map((a) => a.join(' ')).join(' ')})
   --json      also write the results to FILE (always to bench/results/cluster-latest.json)`;
@@ -62,8 +79,11 @@ class UsageError extends Error {}
 interface Cli {
   write: boolean;
   failover: boolean;
+  locks: boolean;
   rounds: number;
   requests: number;
+  seconds: number;
+  etcdRetryMs: readonly [number, number];
   trials: number;
   quick: boolean;
   nodeArgs: string[];
@@ -86,6 +106,8 @@ function parseCli(argv: string[]): Cli | 'help' {
       suite: { type: 'string', default: 'all' },
       rounds: { type: 'string' },
       requests: { type: 'string' },
+      seconds: { type: 'string' },
+      'etcd-retry-ms': { type: 'string' },
       trials: { type: 'string' },
       quick: { type: 'boolean', default: false },
       'node-arg': { type: 'string', multiple: true },
@@ -95,8 +117,25 @@ function parseCli(argv: string[]): Cli | 'help' {
     strict: true,
   });
   if (values.help) return 'help';
-  if (!['write', 'failover', 'all'].includes(values.suite)) {
-    throw new UsageError(`--suite must be write, failover or all, got '${values.suite}'`);
+  const suites = new Set<string>(values.suite === 'all' ? SUITE_NAMES : values.suite.split(','));
+  for (const name of suites) {
+    if (!(SUITE_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `--suite must be write, failover, locks, all or a comma list, got '${values.suite}'`,
+      );
+    }
+  }
+  const wants = (name: SuiteName): boolean => suites.has(name);
+  let etcdRetryMs = ETCD_RETRY_MS;
+  if (values['etcd-retry-ms'] !== undefined) {
+    const match = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(values['etcd-retry-ms']);
+    const range = match === null ? undefined : ([Number(match[1]), Number(match[2])] as const);
+    if (range === undefined || range[0] > range[1] || range[1] > 1000) {
+      throw new UsageError(
+        `--etcd-retry-ms must be MIN-MAX in ms (MIN ≤ MAX ≤ 1000), got '${values['etcd-retry-ms']}'`,
+      );
+    }
+    etcdRetryMs = range;
   }
   const quick = values.quick;
   // `--node-arg=--flag=value` and `--node-arg=--flag --node-arg=value` both work.
@@ -104,10 +143,13 @@ function parseCli(argv: string[]): Cli | 'help' {
   const given = new Set(extra.filter((a) => a.startsWith('--')));
   const base = BASE_NODE_ARGS.filter(([flag]) => !given.has(flag)).flat();
   return {
-    write: values.suite !== 'failover',
-    failover: values.suite !== 'write',
+    write: wants('write'),
+    failover: wants('failover'),
+    locks: wants('locks'),
     rounds: integer('rounds', values.rounds, DEFAULT_ROUNDS, MAX_ROUNDS),
     requests: integer('requests', values.requests, quick ? QUICK_REQUESTS : DEFAULT_REQUESTS, 10_000_000),
+    seconds: integer('seconds', values.seconds, quick ? QUICK_SECONDS : DEFAULT_SECONDS, MAX_SECONDS),
+    etcdRetryMs,
     trials: integer('trials', values.trials, quick ? QUICK_TRIALS : DEFAULT_TRIALS, MAX_TRIALS),
     quick,
     nodeArgs: [...base, ...extra],
@@ -188,13 +230,27 @@ async function main(): Promise<number> {
         trialTimeoutMs: TRIAL_TIMEOUT_MS,
       });
     }
+    if (cli.locks) {
+      log(`bench/cluster: locks suite, ${cli.rounds} rounds of ${cli.seconds} s per lane`);
+      summary.locks = await runLocksSuite({
+        ...suite('locks'),
+        rounds: cli.rounds,
+        runMs: cli.seconds * 1000,
+        warmupMs: Math.max(1000, Math.round((cli.seconds * 1000) / 5)),
+        clients: LOCK_CLIENTS,
+        hotLocks: HOT_LOCKS,
+        etcdRetryMs: cli.etcdRetryMs,
+      });
+    }
   } catch (error) {
     if (interrupt.signal.aborted) return 130;
     throw error;
   } finally {
     process.chdir(startDir);
     const failed =
-      summary.write?.lanes.some((l) => l.status === 'error') === true || summary.failover?.status === 'error';
+      summary.write?.lanes.some((l) => l.status === 'error') === true ||
+      summary.failover?.status === 'error' ||
+      summary.locks?.lanes.some((l) => l.status === 'error') === true;
     keepWorkDir = failed;
     if (keepWorkDir) log(`bench/cluster: something failed; node logs kept in ${workDir}`);
     else rmSync(workDir, { recursive: true, force: true });

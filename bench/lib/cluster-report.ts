@@ -5,6 +5,12 @@ import {
   FAILOVER_TARGET_WORST_MS,
   type FailoverResult,
 } from './cluster-failover.js';
+import {
+  LOCKS_TARGET_OPS,
+  LOCKS_TARGET_P99_MS,
+  type LockLaneResult,
+  type LocksResult,
+} from './cluster-locks.js';
 import { type LaneResult, WRITE_TARGET_RATIO, type WriteResult } from './cluster-write.js';
 import type { MachineInfo } from './report.js';
 
@@ -15,6 +21,7 @@ export interface ClusterRunSummary {
   durationMs: number;
   write?: WriteResult;
   failover?: FailoverResult;
+  locks?: LocksResult;
 }
 
 const rps = (value: number): string => Math.round(value).toLocaleString('en-US');
@@ -89,9 +96,75 @@ export function failoverMarkdown(result: FailoverResult, summary: ClusterRunSumm
   return [...header, row, ...detail, ...(notes.length > 0 ? ['', `- [1] ${notes[0]}`] : [])].join('\n');
 }
 
+function lockRow(lane: LockLaneResult, notes: string[]): string {
+  const endpoints = [...new Set(lane.endpoints)].join(', ');
+  const label = endpoints === '' ? lane.label : `${lane.label} (${endpoints})`;
+  const workload = lane.workload === 'distinct' ? 'distinct locks' : 'hot locks';
+  if (lane.status !== 'ok' || lane.pairsPerSec === undefined) {
+    notes.push(`${lane.label}, ${workload} ${lane.status}: ${lane.reason ?? 'no measured round'}`);
+    return `| ${label} | ${workload} | ${lane.status} [${notes.length}] | — | — | — | — | — | — |`;
+  }
+  let versus = ['—', '—'];
+  if (lane.pairRatio !== undefined)
+    versus = [`${lane.pairRatio.toFixed(2)}×`, `${lane.pairP99Ratio!.toFixed(2)}×`];
+  else if (lane.system === 'etcd') versus = ['(reference)', ''];
+  let verdict = '— (no etcd figures)';
+  if (lane.system === 'etcd') verdict = '';
+  else if (lane.verdict !== undefined) {
+    verdict = lane.verdict === 'PASS' ? 'PASS' : `BELOW (${lane.missed!.join(', ')})`;
+    if (lane.strictVerdict !== undefined) verdict += ` · strict ${lane.strictVerdict}`;
+  } else if (lane.strictVerdict !== undefined) verdict += ` · strict ${lane.strictVerdict}`;
+  return (
+    `| ${label} | ${workload} | ${rps(lane.pairsPerSec)} | ${rps(lane.opsPerSec!)} | ` +
+    `${ms(lane.pairP50Ms!)} / ${ms(lane.pairP99Ms!)} | ${ms(lane.commandP50Ms!)} / ${ms(lane.commandP99Ms!)} | ` +
+    `${versus.join(' | ')} | ${verdict} |`
+  );
+}
+
+export function locksMarkdown(result: LocksResult, summary: ClusterRunSummary): string {
+  const m = summary.machine;
+  const seconds = (value: number): string => `${Number((value / 1000).toFixed(1))} s`;
+  const context =
+    `Measured ${summary.generatedAt.slice(0, 10)} on ${m.cpuCount} × ${m.cpuModel}, Node ${m.node}, etcd ${m.etcd}; ` +
+    `3 lockstep nodes (flags: ${flags(result.nodeArgs)}) and 3 etcd members on loopback, ${result.clients} clients ` +
+    `(own connection each, no pipelining; the load runs in the harness process, Node, for both), ` +
+    `${seconds(result.runMs)} per run after a ${seconds(result.warmupMs)} warm-up, median of ${result.rounds} ` +
+    `alternating round${result.rounds === 1 ? '' : 's'}${summary.quick ? ' (`--quick`)' : ''}; ` +
+    `load average ${m.loadAverageAtStart} at start. Everything shares the same cores.`;
+  const method =
+    `A pair is one acquire that got the lock plus its release; ops/s = 2 × pairs/s. Pair latency: acquire sent → ` +
+    `release answered; command latency: each command alone. lockstep: \`LOCK.ACQUIRE <name> OWNER c<i> TTL ` +
+    `${result.ttlMs} WAIT ${result.waitMs}\` then \`LOCK.RELEASE <name> OWNER c<i>\`, name \`k<i>\` (distinct) or ` +
+    `\`hot<i % ${result.hotLocks}>\` (hot). etcd: a lease-less txn lock through the JSON gateway — \`/v3/kv/txn\` ` +
+    `if create_revision(key) = 0 then put(key, owner), retried after ${result.etcdRetryMs[0]}–${result.etcdRetryMs[1]} ms ` +
+    `while it fails (hot locks; every attempt counts in its command latency), release \`/v3/kv/deleterange\` — ` +
+    `the nearest equivalent, and cheaper than etcd's lease-based \`concurrency.Mutex\` recipe, so the comparison ` +
+    `favours etcd.`;
+  const notes: string[] = [];
+  const rows = result.lanes.map((lane) => lockRow(lane, notes));
+  return [
+    '### Locks: acquire+release pairs, lockstep LOCK.* vs an etcd txn lock',
+    '',
+    context,
+    '',
+    method,
+    '',
+    `| target | workload | pairs/s | ops/s | pair p50 / p99 ms | command p50 / p99 ms | pairs/s vs etcd | pair p99 vs etcd | verdict |`,
+    '|---|---|--:|--:|--:|--:|--:|--:|---|',
+    ...rows,
+    '',
+    `Verdict, distinct locks: ≥ ${rps(LOCKS_TARGET_OPS)} ops/s (single commands) with command p99 ≤ ` +
+      `${LOCKS_TARGET_P99_MS} ms and more pairs/s than etcd; "strict" reads the target as ≥ ` +
+      `${rps(LOCKS_TARGET_OPS)} pairs/s with pair p99 ≤ ${LOCKS_TARGET_P99_MS} ms (and ahead of etcd). ` +
+      `Hot locks: more pairs/s than etcd.`,
+    ...(notes.length > 0 ? ['', ...notes.map((n, i) => `- [${i + 1}] ${n}`)] : []),
+  ].join('\n');
+}
+
 export function clusterMarkdown(summary: ClusterRunSummary): string {
   const parts: string[] = [];
   if (summary.write !== undefined) parts.push(writeMarkdown(summary.write, summary));
   if (summary.failover !== undefined) parts.push(failoverMarkdown(summary.failover, summary));
+  if (summary.locks !== undefined) parts.push(locksMarkdown(summary.locks, summary));
   return parts.join('\n\n');
 }
