@@ -231,9 +231,24 @@ export class ClusterNode {
   async joinCluster(seed: HostPort): Promise<Reply> {
     const meta = this.meta;
     if (this.#joining) return error('ERR this node is already joining a cluster');
+    if ((this.locks?.size ?? 0) > 0) {
+      return error(
+        `ERR this node holds ${this.locks!.size} locks; joining another cluster would discard them`,
+      );
+    }
     if (meta?.initialized && meta.members().length > 1) {
       return error(
         `ERR this node is a member of a cluster of ${meta.members().length} nodes; CLUSTER.LEAVE it first`,
+      );
+    }
+    // Reach the seed before giving anything up: a wrong address, a wrong secret or a seed with
+    // this node's own id must leave this node as it was.
+    try {
+      const seedId = await this.transport.dialAddress(seed.host, seed.port + 10000, 2000);
+      if (seedId === this.id) return error(`ERR ${seed.host}:${seed.port} is this node`);
+    } catch {
+      return error(
+        `ERR no lockstep node accepted this node on the bus at ${seed.host}:${seed.port + 10000} (not running, another cluster secret, or the same --id); nothing changed`,
       );
     }
     this.#joining = true;
@@ -397,6 +412,21 @@ export class ClusterNode {
       case 'join': {
         if (request.member.id !== from) {
           return { kind: 'done', id, reply: error(`ERR node ${from} cannot join as ${request.member.id}`) };
+        }
+        const known = this.meta?.member(request.member.id);
+        const m = request.member;
+        if (
+          known !== undefined &&
+          known.state === 'up' &&
+          (known.host !== m.host || known.port !== m.port || known.busPort !== m.busPort)
+        ) {
+          return {
+            kind: 'done',
+            id,
+            reply: error(
+              `ERR node id '${m.id}' is already a member at ${known.host}:${known.port}; give this node another --id (or wait until the old one is marked down)`,
+            ),
+          };
         }
         this.#log.info({ member: request.member }, 'join request');
         return { kind: 'done', id, reply: await this.proposeMeta({ op: 'join', member: request.member }) };
