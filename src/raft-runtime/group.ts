@@ -41,7 +41,12 @@ interface ConfirmedRead {
 interface PendingRead {
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
+  /** The tick it was asked at: a read whose request or answer was lost is failed after a while. */
+  readonly askedAtTick: number;
 }
+
+/** Ticks after which an unconfirmed read is failed (its message or its answer was lost). */
+const READ_TIMEOUT_TICKS = 40;
 
 export interface GroupOptions {
   readonly groupId: number;
@@ -72,6 +77,7 @@ export class GroupReplica {
   /** Reads confirmed by the leader, waiting for apply to reach their index. */
   #confirmed: ConfirmedRead[] = [];
   #readSeq = 0;
+  #ticks = 0;
   #applied: number;
   /** Snapshot bytes installed in this Ready's persist phase, restored in its apply phase. */
   #installed: Uint8Array | null = null;
@@ -132,7 +138,9 @@ export class GroupReplica {
         new RaftUnavailable('noLeader', this.raw.leaderId, `group ${this.groupId} has no known leader`),
       );
     }
-    return new Promise((resolve, reject) => this.#reads.set(context, { resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.#reads.set(context, { resolve, reject, askedAtTick: this.#ticks }),
+    );
   }
 
   /** Persist phase, inside the host's transaction. */
@@ -183,6 +191,20 @@ export class GroupReplica {
     if (pending.term === e.term) pending.resolve(reply);
     else
       pending.reject(new RaftUnavailable('superseded', this.raw.leaderId, 'entry replaced by a new leader'));
+  }
+
+  /** Advances this replica's clock; fails reads nobody answered within READ_TIMEOUT_TICKS. */
+  tick(): void {
+    this.raw.tick();
+    this.#ticks++;
+    if (this.#reads.size === 0 || this.#ticks % 10 !== 0) return;
+    for (const [context, r] of this.#reads) {
+      if (this.#ticks - r.askedAtTick < READ_TIMEOUT_TICKS) continue;
+      this.#reads.delete(context);
+      r.reject(
+        new RaftUnavailable('noLeader', this.raw.leaderId, `group ${this.groupId}: read not confirmed`),
+      );
+    }
   }
 
   /** After advance(): releases reads whose index has been applied. */

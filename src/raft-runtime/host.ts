@@ -194,7 +194,7 @@ export class RaftHost {
   tick(): void {
     if (this.#closed) return;
     for (const replica of this.#groups.values()) {
-      replica.raw.tick();
+      replica.tick();
       this.#markDirty(replica);
     }
   }

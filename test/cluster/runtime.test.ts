@@ -60,34 +60,42 @@ function writer(cluster: LocalCluster, through: () => string[]) {
   };
 }
 
-/** Every acknowledged index is committed on every node, and its entry is a RAFT.NOOP command. */
-function checkLogs(t: Test, cluster: LocalCluster, ids: string[]): void {
-  const max = Math.max(...acked);
-  for (const id of ids) {
+/**
+ * Every acknowledged write is durable where Raft promises it: in the SQLite log (or the
+ * snapshot) of a majority of group 0's voters, as a RAFT.NOOP entry at its index. A minority
+ * may lag at the moment of a crash (even with an old uncommitted entry at that index); that
+ * every node catches up is checked after the restart.
+ */
+function checkLogs(t: Test, cluster: LocalCluster, voters: string[]): void {
+  const holders = new Map<number, number>();
+  for (const id of voters) {
     const db = RaftDb.open(join(cluster.node(id).dataDir), { fsync: 'no' });
     try {
       const g0 = db.openGroup(0)!;
-      t.ok(
-        g0.initialState().commit >= max,
-        `${id}: commit ${g0.initialState().commit} covers every acked write (${max})`,
-      );
-      let checked = 0;
-      let bad = 0;
       for (const index of acked) {
-        if (index < g0.firstIndex()) continue; // compacted into the snapshot, which covers it
-        const [entry] = g0.entries(index, index + 1, Number.MAX_SAFE_INTEGER);
-        const payload =
-          entry && entry.type === 'normal' && entry.data.length > 0
-            ? decodeEnvelope(entry.data).payload
-            : null;
-        if (payload === null || payload[0] !== PayloadKind.noop) bad++;
-        checked++;
+        if (index > g0.lastIndex()) continue;
+        if (index >= g0.firstIndex()) {
+          const [entry] = g0.entries(index, index + 1, Number.MAX_SAFE_INTEGER);
+          const payload =
+            entry && entry.type === 'normal' && entry.data.length > 0
+              ? decodeEnvelope(entry.data).payload
+              : null;
+          // A lagging node may still hold an uncommitted entry of an old term here: not a copy.
+          if (payload === null || payload[0] !== PayloadKind.noop) continue;
+        } // else compacted into the snapshot, which covers it
+        holders.set(index, (holders.get(index) ?? 0) + 1);
       }
-      t.equal(bad, 0, `${id}: all ${checked} acknowledged writes still in the log`);
     } finally {
       db.close();
     }
   }
+  const majority = Math.floor(voters.length / 2) + 1;
+  const lost = [...acked].filter((index) => (holders.get(index) ?? 0) < majority);
+  t.same(
+    lost,
+    [],
+    `all ${acked.size} acknowledged writes are on a majority (${majority} of ${voters.length}) of voters`,
+  );
 }
 
 t.test('a cluster elects, fails over, grows, shrinks and recovers from a full crash', async (t) => {
