@@ -10,7 +10,8 @@
  * with `Content-Length`, a body. A chunked response (which the gateway does not use for these
  * small answers) is refused loudly rather than misparsed.
  */
-import net from 'node:net';
+import type net from 'node:net';
+import { connectLoopback } from './loopback.js';
 
 export class HttpTimeoutError extends Error {}
 export class HttpConnectionError extends Error {}
@@ -46,23 +47,12 @@ export class HttpConnection {
   }
 
   /** Connects to 127.0.0.1:`port`; rejects after `timeoutMs`. */
-  static connect(port: number, timeoutMs = 1_000): Promise<HttpConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new HttpTimeoutError(`connect to port ${port} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(new HttpConnectionError(`connect to port ${port}: ${error.message}`));
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(new HttpConnection(socket, port));
-      });
+  static async connect(port: number, timeoutMs = 1_000): Promise<HttpConnection> {
+    const socket = await connectLoopback(port, timeoutMs, {
+      timeout: (m) => new HttpTimeoutError(m),
+      connection: (m) => new HttpConnectionError(m),
     });
+    return new HttpConnection(socket, port);
   }
 
   /** The request bytes of a JSON POST, to build once and send many times. */

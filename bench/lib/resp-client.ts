@@ -7,7 +7,8 @@
  * It speaks RESP2 (it never sends HELLO) but decodes the RESP3 types too, in case a server
  * answers with them.
  */
-import net from 'node:net';
+import type net from 'node:net';
+import { connectLoopback } from './loopback.js';
 
 /** An error reply (`-TRYAGAIN no leader`): a value, not a thrown error. */
 export class RespError {
@@ -127,23 +128,12 @@ export class RespConnection {
   }
 
   /** Connects to 127.0.0.1:`port`; rejects after `timeoutMs`. */
-  static connect(port: number, timeoutMs = 1_000): Promise<RespConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new RespTimeoutError(`connect to port ${port} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(new RespConnectionError(`connect to port ${port}: ${error.message}`));
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(new RespConnection(socket, port));
-      });
+  static async connect(port: number, timeoutMs = 1_000): Promise<RespConnection> {
+    const socket = await connectLoopback(port, timeoutMs, {
+      timeout: (m) => new RespTimeoutError(m),
+      connection: (m) => new RespConnectionError(m),
     });
+    return new RespConnection(socket, port);
   }
 
   get closed(): boolean {
