@@ -4,6 +4,7 @@ import { ClusterNode } from './cluster/cluster-node.js';
 import { registerClusterCommands } from './cluster/commands.js';
 import { commandTable } from './commands/table.js';
 import type { Config } from './config/schema.js';
+import { LockMachine } from './lock/machine.js';
 import { registerLockCommands } from './lock/resp-commands.js';
 import { LockService } from './lock/service.js';
 import { registerClientCommand } from './server/client-command.js';
@@ -72,6 +73,7 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
 
   const address = await resp.listen();
   addStandardInfo(info, { ...identity, port: address.port, startedAtMs: Date.now() }, resp, dispatcher);
+  const lockMachine = new LockMachine();
   let cluster: ClusterNode;
   try {
     cluster = await ClusterNode.start({
@@ -80,6 +82,7 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
       bindHost: deps.bindHost,
       port: address.port,
       httpPort: config.httpPort,
+      group0Extensions: [lockMachine],
     });
   } catch (e) {
     await resp.close();
@@ -88,12 +91,13 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
   registerClusterCommands(dispatcher, info, cluster, config.enableDebugCommand);
   const locks = new LockService({
     node: cluster,
+    machine: lockMachine,
     defaultTtlMs: config.lockDefaultTtlMs,
     maxWaiters: config.lockMaxWaiters,
     tickCheckMs: config.heartbeatMs,
     requestTimeoutMs: () => config.requestTimeoutMs,
   });
-  registerLockCommands(dispatcher, info, locks, () => cluster.locks, config.lockDefaultTtlMs);
+  registerLockCommands(dispatcher, info, locks, () => locks.table(), config.lockDefaultTtlMs);
 
   const missing = dispatcher.unhandled();
   if (missing.length > 0) {

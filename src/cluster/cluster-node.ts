@@ -4,8 +4,6 @@ import type { Config } from '../config/schema.js';
 import type { HostPort } from '../config/setting.js';
 import { CodecError } from '../lib/byte-codec.js';
 import { systemRandom } from '../lib/random.js';
-import type { LockTable } from '../lock/state-machine.js';
-import type { LockEvent } from '../lock/types.js';
 import { encodeEnvelope } from '../raft-runtime/envelope.js';
 import { RaftUnavailable } from '../raft-runtime/group.js';
 import { RaftHost } from '../raft-runtime/host.js';
@@ -16,7 +14,7 @@ import { BusTransport } from './bus/transport.js';
 import { Controller } from './controller.js';
 import type { ForwardReply, ForwardRequest } from './forward-codec.js';
 import { Forwarder } from './forwarder.js';
-import { MetaMachine, PartitionMachine } from './group-machines.js';
+import { type Group0Extension, MetaMachine, PartitionMachine } from './group-machines.js';
 import { encodeMetaCommand, type MemberAddress, type MetaCommand } from './meta/commands.js';
 import type { MetaState } from './meta/state.js';
 import { NOOP_PAYLOAD, PayloadKind, withKind } from './payload.js';
@@ -30,6 +28,8 @@ export interface ClusterNodeOptions {
   /** The RESP and HTTP ports actually listened on (port 0 in tests picks one). */
   readonly port: number;
   readonly httpPort: number;
+  /** State machines that live in group 0 beside the metadata (the lock table). */
+  readonly group0Extensions: readonly Group0Extension[];
 }
 
 /** How often the controller reconciles this node with group 0 (a few heartbeats). */
@@ -55,7 +55,8 @@ export class ClusterNode {
   readonly #lastHeardMs = new Map<string, number>();
   readonly #startedMs = Date.now();
   #meta: MetaMachine | undefined;
-  #lockListener: (events: readonly LockEvent[], index: number) => void = () => {};
+  readonly #extensions: readonly Group0Extension[];
+  #passScheduled = false;
   #controllerTimer: NodeJS.Timeout | undefined;
   #joining = false;
   #closed = false;
@@ -63,6 +64,7 @@ export class ClusterNode {
   private constructor(o: ClusterNodeOptions, busPort: number, transport: BusTransport, db: RaftDb) {
     const { config } = o;
     this.id = config.id;
+    this.#extensions = o.group0Extensions;
     this.#config = config;
     this.#log = o.logger.child({ component: 'cluster' });
     this.db = db;
@@ -82,8 +84,8 @@ export class ClusterNode {
       flush: () => transport.flushNow(),
       machineFor: (groupId) => {
         if (groupId !== 0) return new PartitionMachine();
-        this.#meta = new MetaMachine();
-        this.#meta.onLockEvents = (events, index) => this.#lockListener(events, index);
+        this.#meta = new MetaMachine(this.#extensions);
+        this.#meta.onMetaChange = () => this.#schedulePass();
         return this.#meta;
       },
       random: systemRandom,
@@ -95,10 +97,7 @@ export class ClusterNode {
       snapshotChunkBytes: config.snapshotChunkBytes,
       snapshotAfterEntries: config.snapshotAfterEntries,
       log: (level, message, fields) => this.#log[level](fields ?? {}, message),
-      onApplied: (groupId) => {
-        if (groupId === 0) this.#schedulePass();
-      },
-      onRoleChange: () => this.#schedulePass(),
+      onGroupChange: () => this.#schedulePass(),
     });
     this.forwarder = new Forwarder({
       send: (peer, reply, payload) =>
@@ -231,10 +230,13 @@ export class ClusterNode {
   async joinCluster(seed: HostPort): Promise<Reply> {
     const meta = this.meta;
     if (this.#joining) return error('ERR this node is already joining a cluster');
-    if ((this.locks?.size ?? 0) > 0) {
-      return error(
-        `ERR this node holds ${this.locks!.size} locks; joining another cluster would discard them`,
-      );
+    for (const extension of this.#extensions) {
+      const held = this.host.group(0) === undefined ? 0 : extension.size();
+      if (held > 0) {
+        return error(
+          `ERR this node holds ${held} ${extension.label}; joining another cluster would discard them`,
+        );
+      }
     }
     if (meta?.initialized && meta.members().length > 1) {
       return error(
@@ -271,17 +273,6 @@ export class ClusterNode {
   get meta(): MetaState | undefined {
     if (this.host.group(0) === undefined) return undefined;
     return this.#meta?.state;
-  }
-
-  /** The lock table as applied here (group 0); undefined before this node has group 0. */
-  get locks(): LockTable | undefined {
-    if (this.host.group(0) === undefined) return undefined;
-    return this.#meta?.locks;
-  }
-
-  /** Receives every lock event this node applies, in log order (one listener: the lock service). */
-  onLockEvents(listener: (events: readonly LockEvent[], index: number) => void): void {
-    this.#lockListener = listener;
   }
 
   /**
@@ -363,9 +354,16 @@ export class ClusterNode {
     this.db.close();
   }
 
+  /**
+   * The controller reacts to metadata, role and configuration changes promptly rather than at
+   * its next interval; one pass per burst, and none for the stream of other commands (locks,
+   * no-ops) group 0 applies.
+   */
   #schedulePass(): void {
-    // The controller reacts to group 0 changes promptly rather than at its next interval.
+    if (this.#passScheduled) return;
+    this.#passScheduled = true;
     queueMicrotask(() => {
+      this.#passScheduled = false;
       if (!this.#closed) this.controller.pass();
     });
   }

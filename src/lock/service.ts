@@ -4,10 +4,14 @@ import { ReplyError } from '../lib/errors.js';
 import { error, int, NULL, type Reply } from '../resp/reply.js';
 import type { Session } from '../server/session.js';
 import { encodeLockCommand, type LockCommand, type LockMode } from './commands.js';
+import type { LockMachine } from './machine.js';
+import type { LockTable } from './state-machine.js';
 import type { LockEvent, LockStatus } from './types.js';
 
 export interface LockServiceOptions {
   readonly node: ClusterNode;
+  /** The lock table's place in group 0 on this node. */
+  readonly machine: LockMachine;
   readonly defaultTtlMs: number;
   readonly maxWaiters: number;
   /** How often the group 0 leader checks whether a lease or a wait has fallen due. */
@@ -67,7 +71,7 @@ export class LockService {
 
   constructor(options: LockServiceOptions) {
     this.#o = options;
-    options.node.onLockEvents((events, index) => this.#onEvents(events, index));
+    options.machine.onEvents = (events, index) => this.#onEvents(events, index);
     this.#ticker = setInterval(() => this.#maybeTick(), options.tickCheckMs);
     this.#ticker.unref();
   }
@@ -81,7 +85,7 @@ export class LockService {
     this.stats.acquireCalls++;
     const { name, owner } = request;
     if (request.waitMs > 0) {
-      const waiting = this.#o.node.locks?.status(name)?.waiters.length ?? 0;
+      const waiting = this.table()?.waiterCount(name) ?? 0;
       if (waiting >= this.#o.maxWaiters) {
         throw new ReplyError('LIMIT', `lock '${name}' already has ${waiting} waiters (lock-max-waiters)`);
       }
@@ -139,7 +143,7 @@ export class LockService {
   async status(name: string): Promise<{ status: LockStatus | undefined; nowMs: number } | Reply> {
     const refused = await this.#o.node.readBarrier(0);
     if (refused !== null) return refused;
-    const locks = this.#o.node.locks;
+    const locks = this.table();
     if (locks === undefined) return error('TRYAGAIN this node has no copy of the lock table yet');
     return { status: locks.status(name), nowMs: Date.now() };
   }
@@ -147,13 +151,18 @@ export class LockService {
   async list(pattern: string | undefined, count: number | undefined): Promise<string[] | Reply> {
     const refused = await this.#o.node.readBarrier(0);
     if (refused !== null) return refused;
-    const locks = this.#o.node.locks;
+    const locks = this.table();
     if (locks === undefined) return error('TRYAGAIN this node has no copy of the lock table yet');
     return locks.list(pattern, count);
   }
 
   close(): void {
     clearInterval(this.#ticker);
+  }
+
+  /** The table as applied here; undefined before this node has a group 0 replica. */
+  table(): LockTable | undefined {
+    return this.#o.node.host.group(0) === undefined ? undefined : this.#o.machine.table;
   }
 
   async #propose(command: LockCommand): Promise<Reply> {
@@ -171,7 +180,9 @@ export class LockService {
     const reply = await this.#propose({ op: 'cancel', name, owner });
     // The cancel lost the race to a grant: the client is gone, so give the lock back.
     if (reply.t === 'int' && reply.v === 0) {
-      const hold = this.#o.node.locks?.holdsOf(owner).find((h) => h.name === name);
+      const hold = this.table()
+        ?.holdsOf(owner)
+        .find((h) => h.name === name);
       if (hold !== undefined) await this.#propose({ op: 'release', name, owner, token: hold.token });
     }
   }
@@ -179,7 +190,7 @@ export class LockService {
   /** On the group 0 leader: propose a tick when a lease or a wait has fallen due. */
   #maybeTick(): void {
     const g0 = this.#o.node.host.group(0);
-    const locks = this.#o.node.locks;
+    const locks = this.table();
     if (this.#tickInFlight || g0 === undefined || !g0.isLeader || locks === undefined) return;
     const due = locks.nextDeadlineMs();
     if (due === null || due > Date.now()) return;

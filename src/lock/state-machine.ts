@@ -129,6 +129,11 @@ export class LockTable {
     return this.#locks.size;
   }
 
+  /** Requests waiting for `name` (cheap: for admission checks on every acquire). */
+  waiterCount(name: string): number {
+    return this.#locks.get(name)?.queue.length ?? 0;
+  }
+
   status(name: string): LockStatus | undefined {
     const rec = this.#locks.get(name);
     if (rec === undefined) return undefined;

@@ -81,8 +81,8 @@ export class GroupReplica {
   #applied: number;
   /** Snapshot bytes installed in this Ready's persist phase, restored in its apply phase. */
   #installed: Uint8Array | null = null;
-  /** Set when the applied configuration changed in the last advance (for the controller). */
-  confChanged = false;
+  /** Set when a configuration change was applied since the host last asked. */
+  #confChanged = false;
 
   constructor(o: GroupOptions) {
     this.groupId = o.groupId;
@@ -103,6 +103,13 @@ export class GroupReplica {
       snapshotChunkBytes: o.snapshotChunkBytes,
       logger: o.logger,
     });
+  }
+
+  /** Whether a configuration change was applied since the last call. */
+  takeConfChanged(): boolean {
+    const changed = this.#confChanged;
+    this.#confChanged = false;
+    return changed;
   }
 
   get appliedIndex(): number {
@@ -183,7 +190,7 @@ export class GroupReplica {
   #applyEntry(e: Entry): void {
     let reply: Reply | undefined;
     if (e.type === 'normal') reply = this.machine.apply(e.data, this.groupId, e.index, e.term);
-    else this.confChanged = true;
+    else this.#confChanged = true;
     this.#applied = e.index;
     const pending = this.#proposals.get(e.index);
     if (pending === undefined) return;

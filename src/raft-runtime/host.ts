@@ -26,10 +26,8 @@ export interface RaftHostOptions {
   /** Applied entries beyond the last snapshot before the group snapshots and compacts. */
   readonly snapshotAfterEntries: number;
   readonly log: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
-  /** After entries of a group were applied (the cluster controller watches group 0). */
-  readonly onApplied?: (groupId: number) => void;
-  /** A group's leader or role changed here. */
-  readonly onRoleChange?: (groupId: number) => void;
+  /** A group's leader, this replica's role or the applied configuration changed here. */
+  readonly onGroupChange?: (groupId: number) => void;
 }
 
 export interface HostStats {
@@ -280,8 +278,7 @@ export class RaftHost {
       replica.apply(rd);
       replica.raw.advance();
       replica.serveReads();
-      if (rd.committedEntries.length > 0 || rd.snapshot !== null) this.#o.onApplied?.(replica.groupId);
-      if (rd.softState !== null) this.#o.onRoleChange?.(replica.groupId);
+      if (replica.takeConfChanged() || rd.softState !== null) this.#o.onGroupChange?.(replica.groupId);
       this.#maybeSnapshot(replica);
       this.#dirty.add(replica);
     }
