@@ -42,7 +42,7 @@ import {
   type BenchCluster,
   type ClusterSuiteOptions,
   errorMessage,
-  startSuiteCluster,
+  startStableCluster,
 } from './cluster-lockstep.js';
 import { median } from './compare.js';
 import {
@@ -530,19 +530,9 @@ export async function runLocksSuite(opts: LocksOptions): Promise<LocksResult> {
     if (missing !== undefined) {
       for (const l of lockstepLanes) skip(l, missing);
     } else {
-      try {
-        cluster = await startSuiteCluster(opts);
-        const leader = await cluster.waitStable({ signal: opts.signal });
-        opts.log(`lockstep: cluster stable, group 0 leader ${leader}`);
-      } catch (error) {
-        if (opts.signal.aborted) throw error;
-        opts.log(`lockstep: ${errorMessage(error)}`);
-        for (const l of lockstepLanes)
-          fail(l, `cluster did not start: ${errorMessage(error).split('\n')[0]}`);
-        await cluster?.stop();
-        cluster = undefined;
-        opts.onCluster(undefined);
-      }
+      cluster = await startStableCluster(opts, (reason) => {
+        for (const l of lockstepLanes) fail(l, reason);
+      });
     }
     if (cluster !== undefined) {
       const c = cluster;

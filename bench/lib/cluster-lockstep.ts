@@ -287,3 +287,27 @@ export async function startSuiteCluster(opts: ClusterSuiteOptions): Promise<Benc
   opts.onCluster(cluster);
   return cluster;
 }
+
+/**
+ * Starts the suite's cluster and waits until it is stable; on failure logs why, stops what
+ * started, calls `failLanes` with a one-line reason and resolves undefined.
+ */
+export async function startStableCluster(
+  opts: ClusterSuiteOptions,
+  failLanes: (reason: string) => void,
+): Promise<BenchCluster | undefined> {
+  let cluster: BenchCluster | undefined;
+  try {
+    cluster = await startSuiteCluster(opts);
+    const leader = await cluster.waitStable({ signal: opts.signal });
+    opts.log(`lockstep: cluster stable, group 0 leader ${leader}`);
+    return cluster;
+  } catch (error) {
+    if (opts.signal.aborted) throw error;
+    opts.log(`lockstep: ${errorMessage(error)}`);
+    failLanes(`cluster did not start: ${errorMessage(error).split('\n')[0]}`);
+    await cluster?.stop();
+    opts.onCluster(undefined);
+    return undefined;
+  }
+}

@@ -17,7 +17,7 @@ import {
   type ClusterSuiteOptions,
   errorMessage,
   NOOP_COMMAND,
-  startSuiteCluster,
+  startStableCluster,
 } from './cluster-lockstep.js';
 import { median } from './compare.js';
 import {
@@ -153,19 +153,9 @@ export async function runWriteSuite(opts: WriteOptions): Promise<WriteResult> {
     if (missing !== undefined) {
       for (const lane of lockstepLanes) skip(lane, missing);
     } else {
-      try {
-        cluster = await startSuiteCluster(opts);
-        const leader = await cluster.waitStable({ signal: opts.signal });
-        opts.log(`lockstep: cluster stable, group 0 leader ${leader}`);
-      } catch (error) {
-        if (opts.signal.aborted) throw error;
-        opts.log(`lockstep: ${errorMessage(error)}`);
-        for (const lane of lockstepLanes)
-          fail(lane, `cluster did not start: ${errorMessage(error).split('\n')[0]}`);
-        await cluster?.stop();
-        cluster = undefined;
-        opts.onCluster(undefined);
-      }
+      cluster = await startStableCluster(opts, (reason) => {
+        for (const lane of lockstepLanes) fail(lane, reason);
+      });
     }
     if (cluster !== undefined) {
       const c = cluster;
