@@ -133,6 +133,18 @@ export class ByteReader {
     return n;
   }
 
+  /**
+   * A length-prefixed byte string as a view into the input, not a copy: for a container whose
+   * items are decoded (and copied) at once, like a batch of Raft messages.
+   */
+  bytesView(): Uint8Array {
+    const n = this.varint();
+    this.#need(n, 'a byte string');
+    const out = this.#buf.subarray(this.#pos, this.#pos + n);
+    this.#pos += n;
+    return out;
+  }
+
   /** A copy, so that decoded messages never alias a buffer the transport may reuse. */
   bytes(): Uint8Array {
     const n = this.varint();

@@ -45,6 +45,9 @@ interface PendingRead {
   readonly askedAtTick: number;
 }
 
+/** Read contexts are ASCII (`group:seq`), made here. */
+const latin1 = new TextDecoder('latin1');
+
 /** Ticks after which an unconfirmed read is failed (its message or its answer was lost). */
 const READ_TIMEOUT_TICKS = 40;
 
@@ -174,7 +177,7 @@ export class GroupReplica {
     }
     for (const e of rd.committedEntries) this.#applyEntry(e);
     for (const rs of rd.readStates) {
-      const key = new TextDecoder().decode(rs.context);
+      const key = latin1.decode(rs.context);
       const read = this.#reads.get(key);
       if (read === undefined) continue;
       this.#reads.delete(key);

@@ -22,7 +22,8 @@ export function decodeMessageBatch(payload: Uint8Array): Message[] {
   const r = new ByteReader(payload);
   const n = r.count(2);
   const out: Message[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeMessage(r.bytes()));
+  // Each message is decoded (its byte fields copied) at once, so a view suffices here.
+  for (let i = 0; i < n; i++) out.push(decodeMessage(r.bytesView()));
   r.expectEnd();
   return out;
 }
