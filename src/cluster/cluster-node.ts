@@ -7,13 +7,14 @@ import { systemRandom } from '../lib/random.js';
 import { encodeEnvelope } from '../raft-runtime/envelope.js';
 import { RaftUnavailable } from '../raft-runtime/group.js';
 import { RaftHost } from '../raft-runtime/host.js';
+import type { StateMachine } from '../raft-runtime/machine.js';
 import { RaftDb } from '../raft-runtime/raft-db.js';
 import { error, OK, type Reply } from '../resp/reply.js';
 import { FrameType } from './bus/frame.js';
 import { BusTransport } from './bus/transport.js';
 import { Controller } from './controller.js';
 import type { ForwardReply, ForwardRequest } from './forward-codec.js';
-import { Forwarder } from './forwarder.js';
+import { Forwarder, ForwardFailed } from './forwarder.js';
 import { type Group0Extension, MetaMachine, PartitionMachine } from './group-machines.js';
 import { encodeMetaCommand, type MemberAddress, type MetaCommand } from './meta/commands.js';
 import type { MetaState } from './meta/state.js';
@@ -30,7 +31,20 @@ export interface ClusterNodeOptions {
   readonly httpPort: number;
   /** State machines that live in group 0 beside the metadata (the lock table). */
   readonly group0Extensions: readonly Group0Extension[];
+  /** The state machine of partition `groupId` (the queues); a no-op machine when absent. */
+  readonly partitionMachine?: (groupId: number, db: RaftDb) => StateMachine;
+  /**
+   * Read-only requests by payload kind, answered on a node hosting a replica of the group
+   * (`query`). The handler gets the group, the request body after the kind byte, and how long
+   * it may take; it must not throw.
+   */
+  readonly queryHandlers?: ReadonlyMap<PayloadKind, QueryHandler>;
 }
+
+export type QueryHandler = (groupId: number, body: Uint8Array, timeoutMs: number) => Promise<Reply>;
+
+/** A forwarded query may take its own timeout plus this for the round trip. */
+const QUERY_SLACK_MS = 1000;
 
 /** How often the controller reconciles this node with group 0 (a few heartbeats). */
 const CONTROLLER_INTERVAL_MS = 100;
@@ -56,6 +70,7 @@ export class ClusterNode {
   readonly #startedMs = Date.now();
   #meta: MetaMachine | undefined;
   readonly #extensions: readonly Group0Extension[];
+  readonly #queryHandlers: ReadonlyMap<PayloadKind, QueryHandler>;
   #passScheduled = false;
   #controllerTimer: NodeJS.Timeout | undefined;
   #joining = false;
@@ -65,6 +80,7 @@ export class ClusterNode {
     const { config } = o;
     this.id = config.id;
     this.#extensions = o.group0Extensions;
+    this.#queryHandlers = o.queryHandlers ?? new Map();
     this.#config = config;
     this.#log = o.logger.child({ component: 'cluster' });
     this.db = db;
@@ -83,7 +99,7 @@ export class ClusterNode {
       send: (peer, payload) => transport.send(peer, FrameType.RAFT, payload, { droppable: true }),
       flush: () => transport.flushNow(),
       machineFor: (groupId) => {
-        if (groupId !== 0) return new PartitionMachine();
+        if (groupId !== 0) return o.partitionMachine?.(groupId, db) ?? new PartitionMachine();
         this.#meta = new MetaMachine(this.#extensions);
         this.#meta.onMetaChange = () => this.#schedulePass();
         return this.#meta;
@@ -309,6 +325,46 @@ export class ClusterNode {
     return this.proposer.propose(0, withKind(PayloadKind.meta, encodeMetaCommand(command)));
   }
 
+  /**
+   * Answers a read-only request about group `groupId` (`payload` = kind byte + body) on a node
+   * that hosts a replica: here when this node does, else the leader or another replica over the
+   * bus, retrying across failures until `timeoutMs` (+ the request timeout to find a replica).
+   */
+  async query(groupId: number, payload: Uint8Array, timeoutMs: number): Promise<Reply> {
+    const deadline = Date.now() + timeoutMs + this.#config.requestTimeoutMs;
+    let attempt = 0;
+    let last = 'no replica known';
+    while (Date.now() < deadline) {
+      if (attempt++ > 0) await new Promise((r) => setTimeout(r, 10));
+      const remainingMs = Math.max(0, Math.min(timeoutMs, deadline - Date.now()));
+      if (this.host.group(groupId) !== undefined) return this.#answerQuery(groupId, payload, remainingMs);
+      // Any replica answers (reads go through ReadIndex there); rotate on failure.
+      const replicas = this.#replicasOf(groupId).filter((id) => id !== this.id);
+      const target = replicas[attempt % Math.max(1, replicas.length)];
+      if (target === undefined) continue;
+      try {
+        const reply = await this.forwarder.request(
+          target,
+          { kind: 'query', group: groupId, timeoutMs: remainingMs, payload },
+          remainingMs + QUERY_SLACK_MS,
+        );
+        if (reply.kind === 'done') return reply.reply ?? OK;
+        last = `${target} hosts no replica of group ${groupId}`;
+      } catch (e) {
+        if (!(e instanceof ForwardFailed)) throw e;
+        last = e.message;
+      }
+    }
+    return error(`NOQUORUM no replica of group ${groupId} answered in time (${last})`);
+  }
+
+  #answerQuery(groupId: number, payload: Uint8Array, timeoutMs: number): Promise<Reply> {
+    const kind = payload[0] as PayloadKind | undefined;
+    const handler = kind === undefined ? undefined : this.#queryHandlers.get(kind);
+    if (handler === undefined) return Promise.resolve(error(`ERR no query handler for payload kind ${kind}`));
+    return handler(groupId, payload.subarray(1), timeoutMs);
+  }
+
   noop(groupId: number): Promise<Reply> {
     return this.propose(groupId, NOOP_PAYLOAD);
   }
@@ -431,6 +487,16 @@ export class ClusterNode {
       }
       case 'transfer':
         return { kind: 'done', id, reply: await this.transfer(request.group, request.to) };
+      case 'query': {
+        if (this.host.group(request.group) === undefined) {
+          return { kind: 'redirect', id, leaderId: '' };
+        }
+        return {
+          kind: 'done',
+          id,
+          reply: await this.#answerQuery(request.group, request.payload, request.timeoutMs),
+        };
+      }
     }
   }
 

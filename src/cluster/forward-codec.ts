@@ -11,6 +11,9 @@ import { decodeReplyValue, encodeReplyValue } from '../resp/reply-codec.js';
  *   stamps its own clock into the entry.
  * - `join`: a new node asks a member to add it to the cluster.
  * - `transfer`: hand leadership of `group` to `to` (RAFT.TRANSFER), on the group's leader.
+ * - `query`: answer a read-only request about `group` from a node that hosts a replica of it
+ *   (a read after a ReadIndex barrier, or a wait for a queue to fill), within `timeoutMs`.
+ *   `payload` starts with its payload kind, which picks the handler.
  */
 export type ForwardRequest =
   | {
@@ -33,7 +36,14 @@ export type ForwardRequest =
         readonly httpPort: number;
       };
     }
-  | { readonly kind: 'transfer'; readonly id: number; readonly group: number; readonly to: string };
+  | { readonly kind: 'transfer'; readonly id: number; readonly group: number; readonly to: string }
+  | {
+      readonly kind: 'query';
+      readonly id: number;
+      readonly group: number;
+      readonly timeoutMs: number;
+      readonly payload: Uint8Array;
+    };
 
 export type ForwardReply =
   /** Done; `reply` is what the client sees (absent for an entry that applies nothing). */
@@ -42,12 +52,18 @@ export type ForwardReply =
   | { readonly kind: 'redirect'; readonly id: number; readonly leaderId: string };
 
 const VERSION = 1;
-const KINDS = { propose: 1, join: 2, transfer: 3 } as const;
+const KINDS = { propose: 1, join: 2, transfer: 3, query: 4 } as const;
 const MAX_ID_BYTES = 255;
 const MAX_HOST_BYTES = 255;
 
 export function encodeForwardRequest(r: ForwardRequest): Uint8Array {
-  const w = new ByteWriter(32 + (r.kind === 'propose' ? r.payload.byteLength + r.session.length : 64));
+  const extra =
+    r.kind === 'propose'
+      ? r.payload.byteLength + r.session.length
+      : r.kind === 'query'
+        ? r.payload.byteLength
+        : 64;
+  const w = new ByteWriter(32 + extra);
   w.byte(VERSION);
   w.byte(KINDS[r.kind]);
   w.varint(r.id);
@@ -69,6 +85,11 @@ export function encodeForwardRequest(r: ForwardRequest): Uint8Array {
     case 'transfer':
       w.varint(r.group);
       w.string(r.to, MAX_ID_BYTES, 'node id');
+      break;
+    case 'query':
+      w.varint(r.group);
+      w.varint(r.timeoutMs);
+      w.bytes(r.payload);
       break;
   }
   return w.finish();
@@ -108,6 +129,9 @@ export function decodeForwardRequest(bytes: Uint8Array): ForwardRequest {
       break;
     case KINDS.transfer:
       out = { kind: 'transfer', id, group: r.varint(), to: r.string(MAX_ID_BYTES, 'node id') };
+      break;
+    case KINDS.query:
+      out = { kind: 'query', id, group: r.varint(), timeoutMs: r.varint(), payload: r.bytes() };
       break;
     default:
       throw new CodecError(`unknown forward request kind ${kind}`);

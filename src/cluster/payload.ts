@@ -1,6 +1,6 @@
 /**
  * The first byte of every command a group replicates says which state machine it is for. One
- * table, so group 0 (meta and, later, locks) and the partitions (queues) never collide.
+ * table, so group 0 (meta and locks) and the partitions (queues) never collide.
  */
 export const PayloadKind = {
   /** Applies nothing; replies with its log index (RAFT.NOOP: a round trip through consensus). */
@@ -9,6 +9,8 @@ export const PayloadKind = {
   meta: 1,
   /** The lock table (group 0). */
   lock: 2,
+  /** The queues of a partition (groups 1..P). */
+  queue: 3,
 } as const;
 
 export type PayloadKind = (typeof PayloadKind)[keyof typeof PayloadKind];

@@ -3,7 +3,8 @@ import { RawNode } from '../raft/raw-node.js';
 import type { Entry, Ready } from '../raft/types.js';
 import type { Reply } from '../resp/reply.js';
 import type { GroupStorage } from './group-storage.js';
-import type { StateMachine } from './machine.js';
+import { type DurableStateMachine, isDurable, type StateMachine } from './machine.js';
+import type { MachineRows } from './machine-rows.js';
 import { SessionMachine } from './sessions.js';
 
 /** Why a local proposal or read did not complete; the caller retries elsewhere or later. */
@@ -56,6 +57,8 @@ export interface GroupOptions {
   readonly nodeId: string;
   readonly storage: GroupStorage;
   readonly machine: StateMachine;
+  /** Where a durable machine's applied index and sessions are stored. */
+  readonly machineRows: MachineRows;
   readonly random: Random;
   readonly electionTimeoutTicks: number;
   readonly heartbeatTicks: number;
@@ -86,13 +89,33 @@ export class GroupReplica {
   #installed: Uint8Array | null = null;
   /** Set when a configuration change was applied since the host last asked. */
   #confChanged = false;
+  /** A machine keeping its state in tables (DurableStateMachine), or null. */
+  readonly #durable: DurableStateMachine | null;
+  readonly #machineRows: MachineRows;
+  /** The durable machine applied or restored something not yet written. */
+  #unsaved = false;
+  /** Its stored sessions are to be replaced wholesale (after a restore). */
+  #rewriteSessions = false;
 
   constructor(o: GroupOptions) {
     this.groupId = o.groupId;
     this.storage = o.storage;
     this.machine = new SessionMachine(o.machine);
-    this.machine.restore(o.storage.snapshotData());
-    this.#applied = o.storage.snapshot().index;
+    this.#durable = isDurable(o.machine) ? o.machine : null;
+    this.#machineRows = o.machineRows;
+    const snapshotIndex = o.storage.snapshot().index;
+    const stored = this.#durable === null ? undefined : o.machineRows.applied(o.groupId);
+    if (this.#durable !== null && stored !== undefined && stored.index >= snapshotIndex) {
+      // The machine's tables are at least as new as the snapshot: open there, replay the rest.
+      this.machine.trackChanges();
+      this.#durable.load();
+      this.machine.loadSessions(stored.timeMs, o.machineRows.sessions(o.groupId));
+      this.#applied = stored.index;
+    } else {
+      if (this.#durable !== null) this.#restoredDurable();
+      this.machine.restore(o.storage.snapshotData());
+      this.#applied = snapshotIndex;
+    }
     this.raw = new RawNode({
       groupId: o.groupId,
       id: o.nodeId,
@@ -164,6 +187,7 @@ export class GroupReplica {
   /** Apply phase, after the transaction committed and the messages went out. */
   apply(rd: Ready): void {
     if (rd.snapshot !== null && this.#installed !== null) {
+      if (this.#durable !== null) this.#restoredDurable();
       this.machine.restore(this.#installed);
       this.#installed = null;
       this.#applied = rd.snapshot.index;
@@ -190,7 +214,38 @@ export class GroupReplica {
     }
   }
 
+  /** Whether this replica's apply phase writes to the database (inside the host's batch). */
+  get durable(): boolean {
+    return this.#durable !== null;
+  }
+
+  /**
+   * Writes what the durable machine applied since the last call, with the applied index and
+   * the changed sessions, into the open transaction. A no-op for other machines.
+   */
+  persistApplied(): void {
+    if (this.#durable === null || !this.#unsaved) return;
+    this.#durable.persist();
+    const sessions = this.machine.takeChangedSessions(this.#rewriteSessions);
+    const applied = { index: this.#applied, timeMs: this.machine.timeMs };
+    this.#machineRows.write(this.groupId, applied, sessions, this.#rewriteSessions);
+    this.#unsaved = false;
+    this.#rewriteSessions = false;
+  }
+
+  /** Deletes the durable machine's rows, inside the caller's transaction (replica removed). */
+  destroyDurable(): void {
+    this.#durable?.destroy();
+  }
+
+  #restoredDurable(): void {
+    this.machine.trackChanges();
+    this.#unsaved = true;
+    this.#rewriteSessions = true;
+  }
+
   #applyEntry(e: Entry): void {
+    this.#unsaved = this.#durable !== null;
     let reply: Reply | undefined;
     if (e.type === 'normal') reply = this.machine.apply(e.data, this.groupId, e.index, e.term);
     else this.#confChanged = true;

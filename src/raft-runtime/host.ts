@@ -110,7 +110,10 @@ export class RaftHost {
     this.#groups.delete(groupId);
     this.#dirty.delete(replica);
     replica.close();
-    this.#o.db.destroyGroup(groupId);
+    this.#o.db.batch(() => {
+      replica.destroyDurable();
+      this.#o.db.destroyGroup(groupId);
+    });
     this.#o.log('info', 'replica removed', { group: groupId });
   }
 
@@ -220,6 +223,7 @@ export class RaftHost {
       nodeId: this.nodeId,
       storage,
       machine: this.#o.machineFor(groupId),
+      machineRows: this.#o.db.machineRows,
       random: this.#o.random,
       electionTimeoutTicks: this.#o.electionTimeoutTicks,
       heartbeatTicks: this.#o.heartbeatTicks,
@@ -273,9 +277,25 @@ export class RaftHost {
     // 3. Everything else (votes, acknowledgements) only now that what it promises is durable.
     this.#send(round, false);
 
-    // 4. Apply, acknowledge, serve reads, snapshot where due.
+    // 4. Apply. Machines that keep their state in tables write it, with the applied index, in one
+    //    more transaction; it need not wait for the disk: the log it derives from is durable, and
+    //    a crash that loses it reopens those groups at the previous index and replays (WAL order).
+    if (round.some(([replica, rd]) => replica.durable && appliesSomething(rd))) {
+      this.#o.db.batch(
+        () => {
+          for (const [replica, rd] of round) {
+            replica.apply(rd);
+            replica.persistApplied();
+          }
+        },
+        { sync: false },
+      );
+    } else {
+      for (const [replica, rd] of round) replica.apply(rd);
+    }
+
+    // 5. Acknowledge, serve reads, snapshot where due.
     for (const [replica, rd] of round) {
-      replica.apply(rd);
       replica.raw.advance();
       replica.serveReads();
       if (replica.takeConfChanged() || rd.softState !== null) this.#o.onGroupChange?.(replica.groupId);
@@ -329,6 +349,10 @@ export class RaftHost {
     });
     this.#stats.snapshotsTaken++;
   }
+}
+
+function appliesSomething(rd: Ready): boolean {
+  return rd.committedEntries.length > 0 || rd.snapshot !== null;
 }
 
 /** Messages only a leader sends whose safety rests on its term alone, not on this round's write. */

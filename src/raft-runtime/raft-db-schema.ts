@@ -7,8 +7,13 @@
  * measured 60 ms per chunk (15 s of blocked event loop per transfer) against 0.24 ms per piece.
  */
 
-/** Bumped when the schema changes; `RaftDb.open` refuses a file it does not know. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bumped when the schema changes; `RaftDb.open` upgrades the versions it lists in
+ * `UPGRADABLE_VERSIONS` (every change so far only added tables) and refuses any other.
+ */
+export const SCHEMA_VERSION = 2;
+/** Version 1 lacked the machine_* tables. */
+export const UPGRADABLE_VERSIONS: readonly number[] = [0, 1];
 
 /** Entry types as stored: small integers rather than text, since every entry carries one. */
 export const ENTRY_TYPE_NORMAL = 0;
@@ -65,4 +70,21 @@ CREATE TABLE IF NOT EXISTS raft_staging (
   data        BLOB NOT NULL,
   PRIMARY KEY (group_id, byte_offset)
 ) STRICT;
+
+-- Groups whose state machine keeps its state in tables of its own (the queue partitions):
+-- the index that state reflects and the leader time of that entry, written in the same
+-- transaction as the state. A replica reopens here instead of at its last snapshot.
+CREATE TABLE IF NOT EXISTS machine_applied (
+  group_id      INTEGER PRIMARY KEY,
+  applied_index INTEGER NOT NULL,
+  time_ms       INTEGER NOT NULL
+) STRICT;
+
+-- The client sessions of those groups (exactly-once retries), one row per session.
+CREATE TABLE IF NOT EXISTS machine_sessions (
+  group_id INTEGER NOT NULL,
+  session  TEXT NOT NULL,
+  data     BLOB NOT NULL,
+  PRIMARY KEY (group_id, session)
+) STRICT, WITHOUT ROWID;
 `;

@@ -67,6 +67,8 @@ export interface RaftStatements {
     readonly snapshots: Stmt<[number]>;
     readonly snapshotPieces: Stmt<[number]>;
     readonly staging: Stmt<[number]>;
+    readonly machineApplied: Stmt<[number]>;
+    readonly machineSessions: Stmt<[number]>;
   };
 
   readonly begin: Stmt<[]>;
@@ -152,6 +154,8 @@ export function prepareStatements(db: Database.Database): RaftStatements {
       snapshots: deleteFrom('raft_snapshots'),
       snapshotPieces: deleteFrom('raft_snapshot_pieces'),
       staging: deleteFrom('raft_staging'),
+      machineApplied: deleteFrom('machine_applied'),
+      machineSessions: deleteFrom('machine_sessions'),
     },
 
     begin: db.prepare('BEGIN'),

@@ -6,7 +6,8 @@ import { EMPTY_CONF_STATE } from '../raft/storage.js';
 import type { ConfState } from '../raft/types.js';
 import { GroupStorage, type GroupStorageContext } from './group-storage.js';
 import { insertSnapshotMeta, writeSnapshotPieces } from './group-storage-snapshots.js';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './raft-db-schema.js';
+import { MachineRows } from './machine-rows.js';
+import { SCHEMA_SQL, SCHEMA_VERSION, UPGRADABLE_VERSIONS } from './raft-db-schema.js';
 import { prepareStatements, type RaftStatements } from './raft-db-statements.js';
 
 /**
@@ -61,6 +62,8 @@ const SYNCHRONOUS: Record<FsyncMode, string> = { always: 'FULL', everysec: 'NORM
 export class RaftDb {
   readonly sqlite: Database.Database;
   readonly fsync: FsyncMode;
+  /** The applied index and sessions of durable state machines (`DurableStateMachine`). */
+  readonly machineRows: MachineRows;
   readonly #st: RaftStatements;
   readonly #ctx: GroupStorageContext;
   readonly #groups = new Map<number, GroupStorage>();
@@ -115,6 +118,7 @@ export class RaftDb {
     this.sqlite = sqlite;
     this.fsync = fsync;
     this.#st = prepareStatements(sqlite);
+    this.machineRows = new MachineRows(sqlite, () => this.#depth > 0);
     this.#ctx = {
       statements: this.#st,
       tailCacheBytes,
@@ -242,6 +246,11 @@ export class RaftDb {
     if (txnMs > this.#maxTxnMs) this.#maxTxnMs = txnMs;
   }
 
+  /** Whether a `batch` is open (writes of durable state machines must happen in one). */
+  get inBatch(): boolean {
+    return this.#depth > 0;
+  }
+
   stats(): RaftDbStats {
     return {
       transactions: this.#transactions,
@@ -298,11 +307,11 @@ export class RaftDb {
 
 function migrate(sqlite: Database.Database): void {
   const version = sqlite.pragma('user_version', { simple: true }) as number;
+  if (version === SCHEMA_VERSION) return;
   assert(
-    version === 0 || version === SCHEMA_VERSION,
+    UPGRADABLE_VERSIONS.includes(version),
     `raft.sqlite has schema version ${version}; this build knows ${SCHEMA_VERSION}`,
   );
-  if (version === SCHEMA_VERSION) return;
   sqlite.transaction(() => {
     sqlite.exec(SCHEMA_SQL);
     sqlite.pragma(`user_version = ${SCHEMA_VERSION}`);

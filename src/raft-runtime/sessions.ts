@@ -30,9 +30,44 @@ export class SessionMachine {
   readonly #sessions = new Map<string, Session>();
   #timeMs = 0;
   #duplicates = 0;
+  /** Sessions changed since `takeChangedSessions`, when the group stores them as rows. */
+  #changed: Set<string> | null = null;
 
   constructor(inner: StateMachine) {
     this.#inner = inner;
+  }
+
+  /** The machine it wraps. */
+  get inner(): StateMachine {
+    return this.#inner;
+  }
+
+  /** From now on, remember which sessions change (a durable group writes them as rows). */
+  trackChanges(): void {
+    this.#changed ??= new Set();
+  }
+
+  /**
+   * Every session changed since the last call, encoded, or null where it was forgotten; with
+   * `all`, every session there is (to replace the stored rows wholesale).
+   */
+  takeChangedSessions(all = false): Map<string, Uint8Array | null> {
+    const out = new Map<string, Uint8Array | null>();
+    if (this.#changed === null) return out;
+    for (const id of all ? this.#sessions.keys() : this.#changed) {
+      const session = this.#sessions.get(id);
+      out.set(id, session === undefined ? null : encodeSession(session));
+    }
+    this.#changed.clear();
+    return out;
+  }
+
+  /** Replaces time and sessions with stored ones; the inner machine loads its own rows. */
+  loadSessions(timeMs: number, rows: Iterable<readonly [string, Uint8Array]>): void {
+    this.#sessions.clear();
+    this.#changed?.clear();
+    this.#timeMs = timeMs;
+    for (const [id, data] of rows) this.#sessions.set(id, decodeSession(data));
   }
 
   /** The leader time of the last applied entry (monotonic). */
@@ -70,6 +105,7 @@ export class SessionMachine {
       this.#sessions.set(envelope.session, session);
     }
     session.lastUsedMs = this.#timeMs;
+    this.#changed?.add(envelope.session);
     if (envelope.ackedBelow > session.ackedBelow) {
       session.ackedBelow = envelope.ackedBelow;
       for (const seq of session.results.keys()) if (seq < session.ackedBelow) session.results.delete(seq);
@@ -91,7 +127,10 @@ export class SessionMachine {
 
   #sweep(): void {
     for (const [id, s] of this.#sessions) {
-      if (this.#timeMs - s.lastUsedMs > SESSION_TTL_MS) this.#sessions.delete(id);
+      if (this.#timeMs - s.lastUsedMs > SESSION_TTL_MS) {
+        this.#sessions.delete(id);
+        this.#changed?.add(id);
+      }
     }
   }
 
@@ -105,20 +144,15 @@ export class SessionMachine {
     for (const id of ids) {
       const s = this.#sessions.get(id)!;
       w.string(id, MAX_SESSION_BYTES, 'session');
-      w.varint(s.ackedBelow);
-      w.varint(s.lastUsedMs);
-      const seqs = [...s.results.keys()].sort((a, b) => a - b);
-      w.varint(seqs.length);
-      for (const seq of seqs) {
-        w.varint(seq);
-        w.bytes(encodeReplyValue(s.results.get(seq)!));
-      }
+      writeSession(w, s);
     }
     w.bytes(inner);
     return w.finish();
   }
 
   restore(data: Uint8Array): void {
+    // Every stored session row is replaced: a durable group rewrites them all.
+    for (const id of this.#sessions.keys()) this.#changed?.add(id);
     this.#sessions.clear();
     this.#timeMs = 0;
     if (data.byteLength === 0) {
@@ -132,15 +166,44 @@ export class SessionMachine {
     const count = r.count(3);
     for (let i = 0; i < count; i++) {
       const id = r.string(MAX_SESSION_BYTES, 'session');
-      const ackedBelow = r.varint();
-      const lastUsedMs = r.varint();
-      const results = new Map<number, Reply>();
-      const n = r.count(2);
-      for (let j = 0; j < n; j++) results.set(r.varint(), decodeReplyValue(r.bytes()));
-      this.#sessions.set(id, { ackedBelow, lastUsedMs, results });
+      this.#sessions.set(id, readSession(r));
+      this.#changed?.add(id);
     }
     const inner = r.bytes();
     r.expectEnd();
     this.#inner.restore(inner);
   }
+}
+
+function writeSession(w: ByteWriter, s: Session): void {
+  w.varint(s.ackedBelow);
+  w.varint(s.lastUsedMs);
+  const seqs = [...s.results.keys()].sort((a, b) => a - b);
+  w.varint(seqs.length);
+  for (const seq of seqs) {
+    w.varint(seq);
+    w.bytes(encodeReplyValue(s.results.get(seq)!));
+  }
+}
+
+function readSession(r: ByteReader): Session {
+  const ackedBelow = r.varint();
+  const lastUsedMs = r.varint();
+  const results = new Map<number, Reply>();
+  const n = r.count(2);
+  for (let j = 0; j < n; j++) results.set(r.varint(), decodeReplyValue(r.bytes()));
+  return { ackedBelow, lastUsedMs, results };
+}
+
+function encodeSession(s: Session): Uint8Array {
+  const w = new ByteWriter(32);
+  writeSession(w, s);
+  return w.finish();
+}
+
+function decodeSession(data: Uint8Array): Session {
+  const r = new ByteReader(data);
+  const session = readSession(r);
+  r.expectEnd();
+  return session;
 }

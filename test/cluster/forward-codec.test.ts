@@ -26,6 +26,7 @@ const requests: ForwardRequest[] = [
     member: { id: 'n4', host: '127.0.0.1', port: 7004, busPort: 17004, httpPort: 8004 },
   },
   { kind: 'transfer', id: 3, group: 0, to: 'n2' },
+  { kind: 'query', id: 4, group: 7, timeoutMs: 2500, payload: Uint8Array.of(3, 1, 2) },
 ];
 
 t.test('requests and replies round-trip', (t) => {
