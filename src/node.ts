@@ -2,11 +2,18 @@ import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ClusterNode } from './cluster/cluster-node.js';
 import { registerClusterCommands } from './cluster/commands.js';
+import { PayloadKind } from './cluster/payload.js';
 import { commandTable } from './commands/table.js';
 import type { Config } from './config/schema.js';
 import { LockMachine } from './lock/machine.js';
 import { registerLockCommands } from './lock/resp-commands.js';
 import { LockService } from './lock/service.js';
+import { QueueMachine } from './queue/machine.js';
+import { registerQueueCommands } from './queue/resp-commands.js';
+import { QueueService } from './queue/service.js';
+import { QueueTables } from './queue/sqlite-store.js';
+import { ledQueueTotals } from './queue/totals.js';
+import { error } from './resp/reply.js';
 import { registerClientCommand } from './server/client-command.js';
 import { registerConnectionCommands } from './server/connection-commands.js';
 import { Dispatcher } from './server/dispatcher.js';
@@ -74,6 +81,10 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
   const address = await resp.listen();
   addStandardInfo(info, { ...identity, port: address.port, startedAtMs: Date.now() }, resp, dispatcher);
   const lockMachine = new LockMachine();
+  // The queue service needs the cluster, and the partitions' machines (created while the
+  // cluster starts) need the service for their events: it is filled in once both exist.
+  let queues: QueueService | undefined;
+  let queueTables: QueueTables | undefined;
   let cluster: ClusterNode;
   try {
     cluster = await ClusterNode.start({
@@ -83,6 +94,19 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
       port: address.port,
       httpPort: config.httpPort,
       group0Extensions: [lockMachine],
+      partitionMachine: (groupId, db) => {
+        queueTables ??= new QueueTables(db.sqlite);
+        const machine = new QueueMachine(groupId, queueTables);
+        machine.onEvents = (events) => queues?.onEvents(groupId, events);
+        return machine;
+      },
+      queryHandlers: new Map([
+        [
+          PayloadKind.queue,
+          async (groupId, body, timeoutMs) =>
+            queues?.serveQuery(groupId, body, timeoutMs) ?? error('TRYAGAIN this node is starting'),
+        ],
+      ]),
     });
   } catch (e) {
     await resp.close();
@@ -98,10 +122,18 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
     requestTimeoutMs: () => config.requestTimeoutMs,
   });
   registerLockCommands(dispatcher, info, locks, () => locks.table(), config.lockDefaultTtlMs);
+  const queueMachineOf = (groupId: number): QueueMachine | undefined => {
+    const inner = cluster.host.group(groupId)?.machine.inner;
+    return inner instanceof QueueMachine ? inner : undefined;
+  };
+  queues = new QueueService({ node: cluster, machineOf: queueMachineOf, tickCheckMs: config.heartbeatMs });
+  const queueService = queues;
+  registerQueueCommands(dispatcher, info, queueService, () => ledQueueTotals(cluster.host, queueMachineOf));
 
   const missing = dispatcher.unhandled();
   if (missing.length > 0) {
     locks.close();
+    queueService.close();
     await cluster.close();
     await resp.close();
     throw new Error(`commands without a handler: ${missing.join(', ')}`);
@@ -120,6 +152,7 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
     async close() {
       await resp.close();
       locks.close();
+      queueService.close();
       await cluster.close();
       logger.info('stopped');
     },

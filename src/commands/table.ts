@@ -1,6 +1,7 @@
 import { clusterCommands } from './specs/cluster.js';
 import { connectionCommands } from './specs/connection.js';
 import { lockCommands } from './specs/lock.js';
+import { queueCommands } from './specs/queue.js';
 import { serverCommands } from './specs/server.js';
 import type { CommandSpec } from './types.js';
 
@@ -13,6 +14,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...serverCommands,
   ...clusterCommands,
   ...lockCommands,
+  ...queueCommands,
 ];
 
 export class CommandTable {
