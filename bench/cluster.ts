@@ -1,7 +1,7 @@
 /**
  * Cluster benchmarks (issue 5):
  *
- *   node dist/bench/cluster.js [--suite write|failover|locks|all] [--rounds N] [--trials N]
+ *   node dist/bench/cluster.js [--suite write|failover|locks|queues|all] [--rounds N] [--trials N]
  *                              [--requests N] [--seconds N] [--quick] [--node-arg=--flag=value ...]
  *                              [--json FILE]
  *
@@ -10,6 +10,9 @@
  * `failover`: kill -9 the group-0 leader, time until a write through a survivor succeeds.
  * `locks`: LOCK.ACQUIRE+LOCK.RELEASE pairs per second, 50 clients on distinct locks and on 10 hot
  * locks, against a lease-less etcd txn lock, alternating rounds (issue 6).
+ * `queues`: Q.PUSH per second (50 producers, 100-byte payloads, via the partition leader and via
+ * any node) and Q.POP+Q.ACK per second (COUNT 1 and 10), against redis-server streams with
+ * `appendfsync always` (XADD; XREADGROUP+XACK), alternating rounds (issue 7).
  *
  * Progress goes to stderr; stdout carries only the Markdown result, also written to
  * bench/results/cluster-latest.md (and everything, per round and per trial, to
@@ -24,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { runFailoverSuite } from './lib/cluster-failover.js';
 import { ETCD_RETRY_MS, runLocksSuite } from './lib/cluster-locks.js';
 import type { BenchCluster, ClusterSuiteOptions } from './lib/cluster-lockstep.js';
+import { runQueuesSuite } from './lib/cluster-queues.js';
 import { type ClusterRunSummary, clusterMarkdown } from './lib/cluster-report.js';
 import { runWriteSuite } from './lib/cluster-write.js';
 import { etcdVersion } from './lib/etcd.js';
@@ -43,7 +47,8 @@ const QUICK_SECONDS = 3;
 const MAX_SECONDS = 300;
 const LOCK_CLIENTS = 50;
 const HOT_LOCKS = 10;
-const SUITE_NAMES = ['write', 'failover', 'locks'] as const;
+const QUEUE_CLIENTS = 50;
+const SUITE_NAMES = ['write', 'failover', 'locks', 'queues'] as const;
 type SuiteName = (typeof SUITE_NAMES)[number];
 /** Longest single load run: 20k requests at a slow 200 rps. */
 const RUN_TIMEOUT_MS = 120_000;
@@ -57,14 +62,16 @@ const BASE_NODE_ARGS = [
 ] as const;
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 
-const USAGE = `usage: node dist/bench/cluster.js [--suite write|failover|locks|all] [--rounds N] [--trials N]
-                                  [--requests N] [--seconds N] [--quick] [--node-arg=FLAG ...]
-                                  [--json FILE]
+const USAGE = `usage: node dist/bench/cluster.js [--suite write|failover|locks|queues|all] [--rounds N]
+                                  [--trials N] [--requests N] [--seconds N] [--quick]
+                                  [--node-arg=FLAG ...] [--json FILE]
   --suite     write: RAFT.NOOP on 3 nodes vs etcd puts; failover: kill -9 the leader;
-              locks: LOCK.ACQUIRE+RELEASE pairs vs an etcd txn lock; all (default), or a list: write,locks
-  --rounds    write, locks: alternating rounds, medians reported (default ${DEFAULT_ROUNDS}, max ${MAX_ROUNDS})
+              locks: LOCK.ACQUIRE+RELEASE pairs vs an etcd txn lock;
+              queues: Q.PUSH and Q.POP+Q.ACK vs redis-server XADD and XREADGROUP+XACK (appendfsync always);
+              all (default), or a list: write,locks
+  --rounds    write, locks, queues: alternating rounds, medians reported (default ${DEFAULT_ROUNDS}, max ${MAX_ROUNDS})
   --requests  write: requests per run and side (default ${DEFAULT_REQUESTS}, --quick ${QUICK_REQUESTS})
-  --seconds   locks: seconds per run and lane (default ${DEFAULT_SECONDS}, --quick ${QUICK_SECONDS}; warm-up a fifth, at least 1 s)
+  --seconds   locks, queues: seconds per run and lane (default ${DEFAULT_SECONDS}, --quick ${QUICK_SECONDS}; warm-up a fifth, at least 1 s)
   --etcd-retry-ms MIN-MAX
               locks: etcd's pause before retrying a lock txn that failed, uniform in [MIN, MAX) ms
               (default ${ETCD_RETRY_MS.join('-')})
@@ -80,6 +87,7 @@ interface Cli {
   write: boolean;
   failover: boolean;
   locks: boolean;
+  queues: boolean;
   rounds: number;
   requests: number;
   seconds: number;
@@ -121,7 +129,7 @@ function parseCli(argv: string[]): Cli | 'help' {
   for (const name of suites) {
     if (!(SUITE_NAMES as readonly string[]).includes(name)) {
       throw new UsageError(
-        `--suite must be write, failover, locks, all or a comma list, got '${values.suite}'`,
+        `--suite must be write, failover, locks, queues, all or a comma list, got '${values.suite}'`,
       );
     }
   }
@@ -146,6 +154,7 @@ function parseCli(argv: string[]): Cli | 'help' {
     write: wants('write'),
     failover: wants('failover'),
     locks: wants('locks'),
+    queues: wants('queues'),
     rounds: integer('rounds', values.rounds, DEFAULT_ROUNDS, MAX_ROUNDS),
     requests: integer('requests', values.requests, quick ? QUICK_REQUESTS : DEFAULT_REQUESTS, 10_000_000),
     seconds: integer('seconds', values.seconds, quick ? QUICK_SECONDS : DEFAULT_SECONDS, MAX_SECONDS),
@@ -242,6 +251,16 @@ async function main(): Promise<number> {
         etcdRetryMs: cli.etcdRetryMs,
       });
     }
+    if (cli.queues) {
+      log(`bench/cluster: queues suite, ${cli.rounds} rounds of ${cli.seconds} s per lane`);
+      summary.queues = await runQueuesSuite({
+        ...suite('queues'),
+        rounds: cli.rounds,
+        runMs: cli.seconds * 1000,
+        warmupMs: Math.max(1000, Math.round((cli.seconds * 1000) / 5)),
+        clients: QUEUE_CLIENTS,
+      });
+    }
   } catch (error) {
     if (interrupt.signal.aborted) return 130;
     throw error;
@@ -250,7 +269,8 @@ async function main(): Promise<number> {
     const failed =
       summary.write?.lanes.some((l) => l.status === 'error') === true ||
       summary.failover?.status === 'error' ||
-      summary.locks?.lanes.some((l) => l.status === 'error') === true;
+      summary.locks?.lanes.some((l) => l.status === 'error') === true ||
+      summary.queues?.lanes.some((l) => l.status === 'error') === true;
     keepWorkDir = failed;
     if (keepWorkDir) log(`bench/cluster: something failed; node logs kept in ${workDir}`);
     else rmSync(workDir, { recursive: true, force: true });

@@ -11,6 +11,13 @@ import {
   type LockLaneResult,
   type LocksResult,
 } from './cluster-locks.js';
+import {
+  QUEUES_TARGET_POP_ACK,
+  QUEUES_TARGET_PUSH_P99_MS,
+  QUEUES_TARGET_PUSHES,
+  type QueueLaneResult,
+  type QueuesResult,
+} from './cluster-queues.js';
 import { type LaneResult, WRITE_TARGET_RATIO, type WriteResult } from './cluster-write.js';
 import type { MachineInfo } from './report.js';
 
@@ -22,6 +29,7 @@ export interface ClusterRunSummary {
   write?: WriteResult;
   failover?: FailoverResult;
   locks?: LocksResult;
+  queues?: QueuesResult;
 }
 
 const rps = (value: number): string => Math.round(value).toLocaleString('en-US');
@@ -161,10 +169,89 @@ export function locksMarkdown(result: LocksResult, summary: ClusterRunSummary): 
   ].join('\n');
 }
 
+/** One row per lockstep lane, with the redis lane of the same workload beside it; RabbitMQ apart. */
+function queueRow(lane: QueueLaneResult, redis: QueueLaneResult | undefined, notes: string[]): string {
+  const note = (l: QueueLaneResult): string => {
+    notes.push(`${l.label} ${l.status}: ${l.reason ?? 'no measured round'}`);
+    return `${l.status} [${notes.length}]`;
+  };
+  const endpoints = [...new Set(lane.endpoints)].join('; ');
+  const label = endpoints === '' ? lane.label : `${lane.label} (${endpoints})`;
+  const unit = lane.workload === 'push' ? 'pushes/s' : lane.workload === 'pop+ack' ? 'pairs/s' : 'msgs/s';
+  const ours =
+    lane.status !== 'ok' || lane.messagesPerSec === undefined
+      ? [note(lane), '—', '—']
+      : [`${rps(lane.messagesPerSec)} ${unit}`, ms(lane.p50Ms!), ms(lane.p99Ms!)];
+  let theirs = ['—', '—'];
+  if (redis !== undefined) {
+    theirs =
+      redis.status !== 'ok' || redis.messagesPerSec === undefined
+        ? [note(redis), '—']
+        : [`${rps(redis.messagesPerSec)} ${unit}`, `${ms(redis.p50Ms!)} / ${ms(redis.p99Ms!)}`];
+  }
+  const ratio =
+    lane.ratio === undefined ? '—' : `${lane.ratio.toFixed(2)}× (p99 ${lane.p99Ratio!.toFixed(2)}×)`;
+  let verdict = lane.verdict ?? '—';
+  if (lane.verdict === 'BELOW') verdict += ` (${lane.missed!.join(', ')})`;
+  return `| ${label} | ${ours.join(' | ')} | ${theirs.join(' | ')} | ${ratio} | ${lane.target ?? '—'} | ${verdict} |`;
+}
+
+export function queuesMarkdown(result: QueuesResult, summary: ClusterRunSummary): string {
+  const m = summary.machine;
+  const seconds = (value: number): string => `${Number((value / 1000).toFixed(1))} s`;
+  const context =
+    `Measured ${summary.generatedAt.slice(0, 10)} on ${m.cpuCount} × ${m.cpuModel}, Node ${m.node}, ` +
+    `redis-server ${m.redisServer}; 3 lockstep nodes (flags: ${flags(result.nodeArgs)}) on loopback against one ` +
+    `redis-server (\`--appendonly yes --appendfsync always --save ''\`, no replication), ${result.clients} clients ` +
+    `(own connection and own queue each, one command at a time; the load runs in the harness process, Node, for ` +
+    `both), ${result.payloadBytes}-byte payloads, ${seconds(result.runMs)} per run after a ` +
+    `${seconds(result.warmupMs)} warm-up, median of ${result.rounds} alternating round${result.rounds === 1 ? '' : 's'}` +
+    `${summary.quick ? ' (`--quick`)' : ''}; load average ${m.loadAverageAtStart} at start. Everything shares the same cores.`;
+  const method =
+    `push: \`Q.PUSH bq<i> <payload>\` vs \`XADD bq<i> * p <payload>\`, latency per push. pop+ack: \`Q.POP bc<i>\` ` +
+    `then \`Q.ACK bc<i> <id>\` vs \`XREADGROUP GROUP g c<i> COUNT 1 STREAMS bc<i> >\` then \`XACK bc<i> g <id>\`, ` +
+    `latency pop sent → ack answered; COUNT ${result.popBatch}: the same with up to ${result.popBatch} messages per pop ` +
+    `and one ack of their ids, counted in messages. Queues are pre-filled before each pop run (untimed). lockstep ` +
+    `clients connect to the leader of their queue's partition, except "via any node": node i % 3, which forwards ` +
+    `when it does not lead it. redis-server is one node without replication; XACK leaves the entry in the stream ` +
+    `where Q.ACK deletes the message.`;
+  const byLane = new Map(result.lanes.map((l) => [l.lane, l]));
+  const peer: Record<string, QueueLaneResult['lane']> = {
+    'lockstep-push-leader': 'redis-push',
+    'lockstep-push-any': 'redis-push',
+    'lockstep-pop-ack': 'redis-pop-ack',
+    'lockstep-pop-ack-batch': 'redis-pop-ack-batch',
+  };
+  const notes: string[] = [];
+  const rows = result.lanes
+    .filter((l) => l.system !== 'redis')
+    .map((l) => {
+      const redis = peer[l.lane] === undefined ? undefined : byLane.get(peer[l.lane]!);
+      return queueRow(l, redis, notes);
+    });
+  return [
+    '### Queues: replicated durable pushes and pop+ack, lockstep Q.* vs redis-server streams',
+    '',
+    context,
+    '',
+    method,
+    '',
+    '| lane | lockstep rate | p50 ms | p99 ms | redis rate | redis p50 / p99 ms | vs redis (p99) | target | verdict |',
+    '|---|--:|--:|--:|--:|--:|--:|---|---|',
+    ...rows,
+    '',
+    `Targets (issue 7): pushes ≥ ${rps(QUEUES_TARGET_PUSHES)}/s with p99 ≤ ${QUEUES_TARGET_PUSH_P99_MS} ms, ` +
+      `pop+ack ≥ ${rps(QUEUES_TARGET_POP_ACK)}/s; the COUNT ${result.popBatch} row reads the latter in messages. ` +
+      `vs redis: median of per-round lockstep / redis (rate, and p99 in brackets); redis has no target.`,
+    ...(notes.length > 0 ? ['', ...notes.map((n, i) => `- [${i + 1}] ${n}`)] : []),
+  ].join('\n');
+}
+
 export function clusterMarkdown(summary: ClusterRunSummary): string {
   const parts: string[] = [];
   if (summary.write !== undefined) parts.push(writeMarkdown(summary.write, summary));
   if (summary.failover !== undefined) parts.push(failoverMarkdown(summary.failover, summary));
   if (summary.locks !== undefined) parts.push(locksMarkdown(summary.locks, summary));
+  if (summary.queues !== undefined) parts.push(queuesMarkdown(summary.queues, summary));
   return parts.join('\n\n');
 }
