@@ -23,6 +23,12 @@ export interface ControllerOptions {
 
 /** A learner this close to the leader's commit index counts as caught up (it keeps up by appends). */
 const CAUGHT_UP_SLACK_ENTRIES = 64;
+/**
+ * A node leads a partition this long before it hands leadership to the preferred node: a
+ * RAFT.TRANSFER by an operator holds for a while, and a preferred node that cannot keep
+ * leadership (it lags, or keeps losing elections) does not make the group ping-pong.
+ */
+const LEADER_BALANCE_AFTER_MS = 10_000;
 
 /**
  * The level-triggered loop that makes this node's part of the cluster match group 0's
@@ -34,6 +40,10 @@ const CAUGHT_UP_SLACK_ENTRIES = 64;
  *    stale, else take the next single-server step towards the desired configuration (a
  *    configuration is never more than one change ahead of its record, so a replica is never
  *    dropped while it may still count in a quorum);
+ *    Once a partition's configuration is the desired one, its leader hands leadership to the
+ *    placement's first node (the preferred leader) when that one is live and caught up, so the
+ *    partitions' leaders, and the work of leading, spread over the nodes instead of staying
+ *    with whoever was elected first (the founder, after bootstrap);
  * 4. on the meta leader: initialise a new cluster; mark silent members down and returning ones
  *    up; evict members down longer than reassign-after-ms (their replicas are re-created
  *    elsewhere); remove leaving members that no longer hold a partition replica.
@@ -46,6 +56,8 @@ export class Controller {
   #lastPeersKey = '';
   #metaLeaderSinceMs: number | null = null;
   #left = false;
+  /** Since when this node has led each group it leads (as seen by the passes). */
+  readonly #leaderSinceMs = new Map<number, number>();
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -110,7 +122,11 @@ export class Controller {
   /** Report, then reconcile, every group this node leads. */
   #steer(meta: MetaState, groupId: number): void {
     const replica = this.#o.host.group(groupId);
-    if (replica === undefined || !replica.isLeader) return;
+    if (replica === undefined || !replica.isLeader) {
+      this.#leaderSinceMs.delete(groupId);
+      return;
+    }
+    if (!this.#leaderSinceMs.has(groupId)) this.#leaderSinceMs.set(groupId, this.#o.now());
     const status = replica.raw.status();
     const current = status.confState;
     if (!sameConf(current, meta.observed(groupId))) {
@@ -133,12 +149,35 @@ export class Controller {
       },
       isLive: (id) => id === this.#o.self.id || this.#o.silentForMs(id) < this.#o.downAfterMs,
     });
-    if (change === null) return;
+    if (change === null) {
+      this.#balanceLeader(meta, groupId, status);
+      return;
+    }
     if (this.#o.host.proposeConfChange(groupId, change)) {
       this.#o.log('info', 'membership change proposed', {
         group: groupId,
         change: `${change.type} ${change.nodeId}`,
       });
+    }
+  }
+
+  /** Hands a settled partition's leadership to its preferred (first placed) node. */
+  #balanceLeader(
+    meta: MetaState,
+    groupId: number,
+    status: ReturnType<NonNullable<ReturnType<RaftHost['group']>>['raw']['status']>,
+  ): void {
+    if (groupId === 0) return;
+    const preferred = meta.desired(groupId).voters[0];
+    const self = this.#o.self.id;
+    if (preferred === undefined || preferred === self || !status.confState.voters.includes(preferred)) return;
+    if (this.#o.silentForMs(preferred) >= this.#o.downAfterMs) return;
+    const p = status.progress?.get(preferred);
+    if (p === undefined || p.match < status.commitIndex) return;
+    const since = this.#leaderSinceMs.get(groupId) ?? this.#o.now();
+    if (this.#o.now() - since < LEADER_BALANCE_AFTER_MS) return;
+    if (this.#o.host.transferLeader(groupId, preferred)) {
+      this.#o.log('info', 'leadership handed to the preferred node', { group: groupId, to: preferred });
     }
   }
 

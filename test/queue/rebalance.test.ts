@@ -85,6 +85,28 @@ t.test('a 4th and 5th node take over about 1/N of the replicas and nothing is lo
   }
   t.comment(moves.join('; '));
 
+  // Leadership follows placement: each partition's leader hands it to its preferred (first
+  // placed) node, so the work of leading spreads instead of staying with the founder.
+  const leaders = async () => {
+    const led = new Map<string, number>();
+    for (const id of cluster.running()) {
+      const info = String(await call(port(id), 'INFO', 'raft'));
+      const count = [...info.matchAll(/^group(\d+):role=leader/gm)].filter((m) => m[1] !== '0').length;
+      led.set(id, count);
+    }
+    return led;
+  };
+  let spread = new Map<string, number>();
+  await waitUntil(
+    'partition leaders spread over the nodes',
+    async () => {
+      spread = await leaders();
+      return [...spread.values()].filter((n) => n > 0).length >= 4;
+    },
+    40_000,
+  );
+  t.comment(`partitions led per node: ${[...spread].map(([id, n]) => `${id}=${n}`).join(' ')}`);
+
   // Every message is still there, in order, readable through a node that joined.
   for (const [queue, payloads] of pushed) {
     const got = (await call(port('n5'), 'Q.POP', queue, 'COUNT', PER_QUEUE * 2)) as [
