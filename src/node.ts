@@ -1,5 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { registerCacheCommands } from './cache/resp-commands.js';
+import { CacheService } from './cache/service.js';
+import { FrameType } from './cluster/bus/frame.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import { registerClusterCommands } from './cluster/commands.js';
 import { PayloadKind } from './cluster/payload.js';
@@ -84,6 +87,7 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
   // The queue service needs the cluster, and the partitions' machines (created while the
   // cluster starts) need the service for their events: it is filled in once both exist.
   let queues: QueueService | undefined;
+  let cache: CacheService | undefined;
   let queueTables: QueueTables | undefined;
   let cluster: ClusterNode;
   try {
@@ -100,6 +104,7 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
         machine.onEvents = (events) => queues?.onEvents(groupId, events);
         return machine;
       },
+      frameHandlers: new Map([[FrameType.CACHE, (peer, payload) => cache?.receive(peer, payload)]]),
       queryHandlers: new Map([
         [
           PayloadKind.queue,
@@ -129,11 +134,24 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
   queues = new QueueService({ node: cluster, machineOf: queueMachineOf, tickCheckMs: config.heartbeatMs });
   const queueService = queues;
   registerQueueCommands(dispatcher, info, queueService, () => ledQueueTotals(cluster.host, queueMachineOf));
+  cache = new CacheService({
+    node: cluster,
+    protocol: config.cacheProtocol,
+    maxBytes: config.cacheMaxBytes,
+    homeMaxBytes: config.cacheHomeMaxBytes,
+    requestTimeoutMs: () => config.requestTimeoutMs,
+    epochCheckMs: config.heartbeatMs,
+    contactWindowMs: Math.floor(config.downAfterMs / 2),
+    log: (level, message, fields) => logger[level](fields ?? {}, message),
+  });
+  const cacheService = cache;
+  registerCacheCommands(dispatcher, info, cacheService);
 
   const missing = dispatcher.unhandled();
   if (missing.length > 0) {
     locks.close();
     queueService.close();
+    cacheService.close();
     await cluster.close();
     await resp.close();
     throw new Error(`commands without a handler: ${missing.join(', ')}`);
@@ -153,6 +171,7 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
       await resp.close();
       locks.close();
       queueService.close();
+      cacheService.close();
       await cluster.close();
       logger.info('stopped');
     },

@@ -39,6 +39,11 @@ export interface ClusterNodeOptions {
    * it may take; it must not throw.
    */
   readonly queryHandlers?: ReadonlyMap<PayloadKind, QueryHandler>;
+  /**
+   * Handlers of other bus frame types (the cache's coherence messages), called with the peer
+   * and the payload. A CodecError they throw drops the frame with a warning.
+   */
+  readonly frameHandlers?: ReadonlyMap<number, (peer: string, payload: Uint8Array) => void>;
 }
 
 export type QueryHandler = (groupId: number, body: Uint8Array, timeoutMs: number) => Promise<Reply>;
@@ -71,6 +76,7 @@ export class ClusterNode {
   #meta: MetaMachine | undefined;
   readonly #extensions: readonly Group0Extension[];
   readonly #queryHandlers: ReadonlyMap<PayloadKind, QueryHandler>;
+  readonly #frameHandlers: ReadonlyMap<number, (peer: string, payload: Uint8Array) => void>;
   #passScheduled = false;
   #controllerTimer: NodeJS.Timeout | undefined;
   #joining = false;
@@ -81,6 +87,7 @@ export class ClusterNode {
     this.id = config.id;
     this.#extensions = o.group0Extensions;
     this.#queryHandlers = o.queryHandlers ?? new Map();
+    this.#frameHandlers = o.frameHandlers ?? new Map();
     this.#config = config;
     this.#log = o.logger.child({ component: 'cluster' });
     this.db = db;
@@ -435,6 +442,7 @@ export class ClusterNode {
       if (type === FrameType.RAFT) this.host.receive(peer, payload);
       else if (type === FrameType.FORWARD_REQUEST) this.forwarder.onRequest(peer, payload);
       else if (type === FrameType.FORWARD_REPLY) this.forwarder.onReply(peer, payload);
+      else this.#frameHandlers.get(type)?.(peer, payload);
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
       this.#log.warn({ peer, err: e.message }, 'dropped a malformed bus frame');

@@ -1,3 +1,4 @@
+import { cacheCommands } from './specs/cache.js';
 import { clusterCommands } from './specs/cluster.js';
 import { connectionCommands } from './specs/connection.js';
 import { lockCommands } from './specs/lock.js';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...clusterCommands,
   ...lockCommands,
   ...queueCommands,
+  ...cacheCommands,
 ];
 
 export class CommandTable {

@@ -1,0 +1,68 @@
+import { array, bulk, double, int, map, NULL, OK, type Reply } from '../resp/reply.js';
+import type { Dispatcher } from '../server/dispatcher.js';
+import type { InfoRegistry } from '../server/info.js';
+import { cacheFigures } from './figures.js';
+import type { Stored } from './protocol.js';
+import type { CacheService } from './service.js';
+
+/** CACHE.SET/GET/DEL/STATE/STATS and the `cache` INFO section. */
+export function registerCacheCommands(
+  dispatcher: Dispatcher,
+  info: InfoRegistry,
+  service: CacheService,
+): void {
+  dispatcher.register('cache.set', async (_ctx, args) => {
+    await service.set(String(args[1]), args[2]!);
+    return OK;
+  });
+
+  dispatcher.register('cache.del', async (_ctx, args) => {
+    await service.set(String(args[1]), null);
+    return OK;
+  });
+
+  dispatcher.register('cache.get', (_ctx, args) => {
+    const value = service.get(String(args[1]));
+    return value instanceof Promise ? value.then(storedReply) : storedReply(value);
+  });
+
+  dispatcher.register('cache.state', (_ctx, args) => {
+    const view = service.state(String(args[1]));
+    const fields: Record<string, Reply> = {
+      state: bulk(view.state),
+      value: storedReply(view.value),
+      home: bulk(view.home),
+      protocol: bulk(service.protocol),
+    };
+    if (view.entry !== undefined) {
+      const e = view.entry;
+      fields.directory = map({
+        state: bulk(e.state),
+        owner: e.owner === null ? NULL : bulk(e.owner),
+        sharers: array(e.sharers.map((id) => bulk(id))),
+        memory: storedReply(e.memory),
+        busy: int(e.busy === null ? 0 : 1),
+        queued: int(e.queue.length),
+      });
+    }
+    return map(fields);
+  });
+
+  dispatcher.register('cache.stats', () => {
+    const fields: Record<string, Reply> = {};
+    for (const [name, value] of cacheFigures(service)) {
+      fields[name] =
+        typeof value === 'string' ? bulk(value) : Number.isInteger(value) ? int(value) : double(value);
+    }
+    return map(fields);
+  });
+
+  info.add('cache', 'Cache', () => cacheFigures(service).map(([name, value]) => [`cache_${name}`, value]));
+}
+
+function storedReply(value: Stored): Reply {
+  if (value === null) return NULL;
+  return bulk(
+    typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+  );
+}
