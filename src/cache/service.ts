@@ -156,19 +156,13 @@ export class CacheService {
   /** CACHE.GET: a hit is answered here and now; a miss asks the home (and maybe an owner). */
   get(key: string): Stored | Promise<Stored> {
     this.#ready();
-    const r = this.#cache.read(key);
-    this.#route(r.send);
-    if (r.hit) return r.value;
-    return this.#wait(r.requestId);
+    return this.#run(this.#cache.read(key));
   }
 
   /** CACHE.SET (CACHE.DEL with null): completes once this node holds the line in M. */
   set(key: string, value: Stored): Stored | Promise<Stored> {
     this.#ready();
-    const r = this.#cache.write(key, value);
-    this.#route(r.send);
-    if (r.hit) return r.value;
-    return this.#wait(r.requestId);
+    return this.#run(this.#cache.write(key, value));
   }
 
   /** CACHE.STATE: this node's line, the key's home and, on the home, its directory entry. */
@@ -290,6 +284,20 @@ export class CacheService {
   #homeOf(key: string): string {
     if (this.#ring === undefined) throw new ReplyError('TRYAGAIN', 'this node does not know the cluster yet');
     return this.#ring.homeOf(key);
+  }
+
+  /**
+   * Sends what a local operation produced; a miss waits for its completion. The waiter is
+   * registered first: when this node is the key's home, routing completes the request at once.
+   */
+  #run(r: ReturnType<NodeCache['read']>): Stored | Promise<Stored> {
+    if (r.hit) {
+      this.#route(r.send);
+      return r.value;
+    }
+    const done = this.#wait(r.requestId);
+    this.#route(r.send);
+    return done;
   }
 
   #wait(requestId: number): Promise<Stored> {

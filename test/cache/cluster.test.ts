@@ -71,5 +71,18 @@ for (const protocol of ['mesi', 'moesi'] as const) {
 
     t.equal(await c('n3', 'CACHE.DEL', 'temperature'), 'OK');
     t.equal(await c('n1', 'CACHE.GET', 'temperature'), null, 'deleted everywhere');
+
+    // A node that is the key's home answers its own misses at once (the request completes
+    // while it is being sent, so the wait must be registered before).
+    for (const id of ['n1', 'n2', 'n3']) {
+      let key = '';
+      for (let i = 0; key === ''; i++) {
+        if ((await state(id, `own${i}`)).home === id) key = `own${i}`;
+      }
+      const started = Date.now();
+      t.equal(await c(id, 'CACHE.SET', key, 'v'), 'OK', `${id} writes ${key}, homed on itself`);
+      t.equal(await c(id, 'CACHE.GET', key), 'v');
+      t.ok(Date.now() - started < 1000, `in ${Date.now() - started} ms, not at a timeout`);
+    }
   });
 }
