@@ -21,20 +21,23 @@ CREATE TABLE IF NOT EXISTS queue_queues (
   PRIMARY KEY (group_id, name)
 ) STRICT, WITHOUT ROWID;
 
--- A message is (queue, idx, pos): the push entry's log index and its place in that push.
--- state: 0 ready, 1 in flight, 2 delayed, 3 dead. A rowid table: payloads can be large.
+-- A message is (idx, pos) in its partition: the push entry's log index and its place in that
+-- push (unique in the partition whatever the queue). state: 0 ready, 1 in flight, 2 delayed,
+-- 3 dead. Keyed without a rowid: a round of pushes to a partition then touches one B-tree
+-- leaf, not a table page and an index page (measured: the WAL bytes per push are what limit
+-- a node that leads many partitions).
 CREATE TABLE IF NOT EXISTS queue_messages (
   group_id      INTEGER NOT NULL,
-  queue         TEXT NOT NULL,
   idx           INTEGER NOT NULL,
   pos           INTEGER NOT NULL,
+  queue         TEXT NOT NULL,
   state         INTEGER NOT NULL CHECK (state BETWEEN 0 AND 3),
   deliveries    INTEGER NOT NULL,
   visible_at_ms INTEGER NOT NULL,
   dedup_key     TEXT,
   payload       BLOB NOT NULL,
-  UNIQUE (group_id, queue, idx, pos)
-) STRICT;
+  PRIMARY KEY (group_id, idx, pos)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS queue_dedup (
   group_id      INTEGER NOT NULL,
@@ -61,9 +64,9 @@ export class QueueTables {
   >;
   readonly #deleteQueue: Database.Statement<[number, string]>;
   readonly #upsertMessage: Database.Statement<
-    [number, string, number, number, number, number, number, string | null, Uint8Array]
+    [number, number, number, string, number, number, number, string | null, Uint8Array]
   >;
-  readonly #deleteMessage: Database.Statement<[number, string, number, number]>;
+  readonly #deleteMessage: Database.Statement<[number, number, number]>;
   readonly #upsertDedup: Database.Statement<[number, string, string, number, number, number]>;
   readonly #deleteDedup: Database.Statement<[number, string, string]>;
   readonly #selectQueues: Database.Statement<[number], QueueDbRow>;
@@ -83,12 +86,12 @@ export class QueueTables {
     this.#deleteQueue = sqlite.prepare('DELETE FROM queue_queues WHERE group_id = ? AND name = ?');
     this.#upsertMessage = sqlite.prepare(
       `INSERT INTO queue_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (group_id, queue, idx, pos) DO UPDATE SET
+       ON CONFLICT (group_id, idx, pos) DO UPDATE SET
          state = excluded.state, deliveries = excluded.deliveries,
          visible_at_ms = excluded.visible_at_ms`,
     );
     this.#deleteMessage = sqlite.prepare(
-      'DELETE FROM queue_messages WHERE group_id = ? AND queue = ? AND idx = ? AND pos = ?',
+      'DELETE FROM queue_messages WHERE group_id = ? AND idx = ? AND pos = ?',
     );
     this.#upsertDedup = sqlite.prepare(
       `INSERT INTO queue_dedup VALUES (?, ?, ?, ?, ?, ?)
@@ -107,7 +110,7 @@ export class QueueTables {
     this.#selectMessages = sqlite
       .prepare<[number], MessageDbRow>(
         `SELECT queue, idx, pos, state, deliveries, visible_at_ms, dedup_key, payload
-         FROM queue_messages WHERE group_id = ? ORDER BY queue, idx, pos`,
+         FROM queue_messages WHERE group_id = ? ORDER BY idx, pos`,
       )
       .raw();
     this.#selectDedup = sqlite
@@ -172,14 +175,14 @@ export class QueueTables {
           row.deadLettered,
         );
     }
-    for (const { queue, index, pos, row } of changes.messages.values()) {
-      if (row === null) this.#deleteMessage.run(groupId, queue, index, pos);
+    for (const { index, pos, row } of changes.messages.values()) {
+      if (row === null) this.#deleteMessage.run(groupId, index, pos);
       else
         this.#upsertMessage.run(
           groupId,
-          row.queue,
           row.index,
           row.pos,
+          row.queue,
           STATES.indexOf(row.state),
           row.deliveries,
           row.visibleAtMs,
