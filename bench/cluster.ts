@@ -1,7 +1,7 @@
 /**
  * Cluster benchmarks (issue 5):
  *
- *   node dist/bench/cluster.js [--suite write|failover|locks|queues|all] [--rounds N] [--trials N]
+ *   node dist/bench/cluster.js [--suite write|failover|locks|queues|cache|all] [--rounds N] [--trials N]
  *                              [--requests N] [--seconds N] [--quick] [--node-arg=--flag=value ...]
  *                              [--json FILE]
  *
@@ -13,6 +13,9 @@
  * `queues`: Q.PUSH per second (50 producers, 100-byte payloads, via the partition leader and via
  * any node) and Q.POP+Q.ACK per second (COUNT 1 and 10), against redis-server streams with
  * `appendfsync always` (XADD; XREADGROUP+XACK), alternating rounds (issue 7).
+ * `cache`: CACHE.GET local hits under redis-benchmark -c 50 (and -P 16) against redis-server GET,
+ * and a 90/10 CACHE.GET/CACHE.SET load from 50 clients over the 3 nodes against GET/SET on
+ * redis-server, with each node's hit ratio, invalidations and writebacks (issue 8).
  *
  * Progress goes to stderr; stdout carries only the Markdown result, also written to
  * bench/results/cluster-latest.md (and everything, per round and per trial, to
@@ -24,6 +27,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runCacheSuite } from './lib/cluster-cache.js';
 import { runFailoverSuite } from './lib/cluster-failover.js';
 import { ETCD_RETRY_MS, runLocksSuite } from './lib/cluster-locks.js';
 import type { BenchCluster, ClusterSuiteOptions } from './lib/cluster-lockstep.js';
@@ -48,7 +52,13 @@ const MAX_SECONDS = 300;
 const LOCK_CLIENTS = 50;
 const HOT_LOCKS = 10;
 const QUEUE_CLIENTS = 50;
-const SUITE_NAMES = ['write', 'failover', 'locks', 'queues'] as const;
+const CACHE_CLIENTS = 50;
+/** Keys of the cache suite's mixed load. */
+const CACHE_KEYS = 1_000;
+/** The cache suite's unpipelined GET runs; -P 16 runs ten times as many. */
+const DEFAULT_CACHE_REQUESTS = 100_000;
+const QUICK_CACHE_REQUESTS = 10_000;
+const SUITE_NAMES = ['write', 'failover', 'locks', 'queues', 'cache'] as const;
 type SuiteName = (typeof SUITE_NAMES)[number];
 /** Longest single load run: 20k requests at a slow 200 rps. */
 const RUN_TIMEOUT_MS = 120_000;
@@ -62,16 +72,18 @@ const BASE_NODE_ARGS = [
 ] as const;
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 
-const USAGE = `usage: node dist/bench/cluster.js [--suite write|failover|locks|queues|all] [--rounds N]
+const USAGE = `usage: node dist/bench/cluster.js [--suite write|failover|locks|queues|cache|all] [--rounds N]
                                   [--trials N] [--requests N] [--seconds N] [--quick]
                                   [--node-arg=FLAG ...] [--json FILE]
   --suite     write: RAFT.NOOP on 3 nodes vs etcd puts; failover: kill -9 the leader;
               locks: LOCK.ACQUIRE+RELEASE pairs vs an etcd txn lock;
               queues: Q.PUSH and Q.POP+Q.ACK vs redis-server XADD and XREADGROUP+XACK (appendfsync always);
+              cache: CACHE.GET local hits (-c 50, -P 16) vs redis-server GET, and a 90/10 GET/SET mix;
               all (default), or a list: write,locks
-  --rounds    write, locks, queues: alternating rounds, medians reported (default ${DEFAULT_ROUNDS}, max ${MAX_ROUNDS})
-  --requests  write: requests per run and side (default ${DEFAULT_REQUESTS}, --quick ${QUICK_REQUESTS})
-  --seconds   locks, queues: seconds per run and lane (default ${DEFAULT_SECONDS}, --quick ${QUICK_SECONDS}; warm-up a fifth, at least 1 s)
+  --rounds    write, locks, queues, cache: alternating rounds, medians reported (default ${DEFAULT_ROUNDS}, max ${MAX_ROUNDS})
+  --requests  write: requests per run and side (default ${DEFAULT_REQUESTS}, --quick ${QUICK_REQUESTS});
+              cache: requests per GET run, ten times that with -P 16 (default ${DEFAULT_CACHE_REQUESTS}, --quick ${QUICK_CACHE_REQUESTS})
+  --seconds   locks, queues, cache (mixed): seconds per run and lane (default ${DEFAULT_SECONDS}, --quick ${QUICK_SECONDS}; warm-up a fifth, at least 1 s)
   --etcd-retry-ms MIN-MAX
               locks: etcd's pause before retrying a lock txn that failed, uniform in [MIN, MAX) ms
               (default ${ETCD_RETRY_MS.join('-')})
@@ -88,8 +100,10 @@ interface Cli {
   failover: boolean;
   locks: boolean;
   queues: boolean;
+  cache: boolean;
   rounds: number;
   requests: number;
+  cacheRequests: number;
   seconds: number;
   etcdRetryMs: readonly [number, number];
   trials: number;
@@ -129,7 +143,7 @@ function parseCli(argv: string[]): Cli | 'help' {
   for (const name of suites) {
     if (!(SUITE_NAMES as readonly string[]).includes(name)) {
       throw new UsageError(
-        `--suite must be write, failover, locks, queues, all or a comma list, got '${values.suite}'`,
+        `--suite must be write, failover, locks, queues, cache, all or a comma list, got '${values.suite}'`,
       );
     }
   }
@@ -155,8 +169,15 @@ function parseCli(argv: string[]): Cli | 'help' {
     failover: wants('failover'),
     locks: wants('locks'),
     queues: wants('queues'),
+    cache: wants('cache'),
     rounds: integer('rounds', values.rounds, DEFAULT_ROUNDS, MAX_ROUNDS),
     requests: integer('requests', values.requests, quick ? QUICK_REQUESTS : DEFAULT_REQUESTS, 10_000_000),
+    cacheRequests: integer(
+      'requests',
+      values.requests,
+      quick ? QUICK_CACHE_REQUESTS : DEFAULT_CACHE_REQUESTS,
+      10_000_000,
+    ),
     seconds: integer('seconds', values.seconds, quick ? QUICK_SECONDS : DEFAULT_SECONDS, MAX_SECONDS),
     etcdRetryMs,
     trials: integer('trials', values.trials, quick ? QUICK_TRIALS : DEFAULT_TRIALS, MAX_TRIALS),
@@ -261,6 +282,21 @@ async function main(): Promise<number> {
         clients: QUEUE_CLIENTS,
       });
     }
+    if (cli.cache) {
+      log(
+        `bench/cluster: cache suite, ${cli.rounds} rounds of ${cli.cacheRequests} GETs per run and ${cli.seconds} s mixed`,
+      );
+      summary.cache = await runCacheSuite({
+        ...suite('cache'),
+        rounds: cli.rounds,
+        requests: cli.cacheRequests,
+        runTimeoutMs: RUN_TIMEOUT_MS,
+        runMs: cli.seconds * 1000,
+        warmupMs: Math.max(1000, Math.round((cli.seconds * 1000) / 5)),
+        clients: CACHE_CLIENTS,
+        keys: CACHE_KEYS,
+      });
+    }
   } catch (error) {
     if (interrupt.signal.aborted) return 130;
     throw error;
@@ -270,7 +306,8 @@ async function main(): Promise<number> {
       summary.write?.lanes.some((l) => l.status === 'error') === true ||
       summary.failover?.status === 'error' ||
       summary.locks?.lanes.some((l) => l.status === 'error') === true ||
-      summary.queues?.lanes.some((l) => l.status === 'error') === true;
+      summary.queues?.lanes.some((l) => l.status === 'error') === true ||
+      summary.cache?.lanes.some((l) => l.status === 'error') === true;
     keepWorkDir = failed;
     if (keepWorkDir) log(`bench/cluster: something failed; node logs kept in ${workDir}`);
     else rmSync(workDir, { recursive: true, force: true });

@@ -1,5 +1,11 @@
 /** The Markdown the cluster benchmarks print (and bench/README.md quotes). */
 import {
+  CACHE_HIT_KEY,
+  type CacheLaneResult,
+  type CacheNodeFigures,
+  type CacheResult,
+} from './cluster-cache.js';
+import {
   FAILOVER_MIN_TRIALS,
   FAILOVER_TARGET_MEDIAN_MS,
   FAILOVER_TARGET_WORST_MS,
@@ -30,6 +36,7 @@ export interface ClusterRunSummary {
   failover?: FailoverResult;
   locks?: LocksResult;
   queues?: QueuesResult;
+  cache?: CacheResult;
 }
 
 const rps = (value: number): string => Math.round(value).toLocaleString('en-US');
@@ -247,11 +254,146 @@ export function queuesMarkdown(result: QueuesResult, summary: ClusterRunSummary)
   ].join('\n');
 }
 
+/** The GET lanes' hit check over the measured rounds: n1's line state and its hit counters. */
+function hitCheckCell(lane: CacheLaneResult): string {
+  const checks = lane.runs.flatMap((r) => (r.hitCheck === undefined ? [] : [r.hitCheck]));
+  if (checks.length === 0) return '—';
+  const node = checks[0]!.node;
+  const states = [...new Set(checks.map((h) => h.state))].join('/');
+  const homes = [...new Set(checks.map((h) => h.home))].join('/');
+  const total = (pick: (h: (typeof checks)[number]) => number): number =>
+    checks.reduce((s, h) => s + pick(h), 0);
+  const mark = lane.localHits === true ? '✓' : '✗ not all local hits';
+  return (
+    `${mark}: ${node} holds ${CACHE_HIT_KEY} in ${states} (home ${homes}); hits +${rps(total((h) => h.hits))} ` +
+    `for ${rps(total((h) => h.requests))} requests, misses +${rps(total((h) => h.misses))}`
+  );
+}
+
+/** One row per lockstep lane, with the redis lane of the same workload beside it. */
+function cacheRow(lane: CacheLaneResult, redis: CacheLaneResult | undefined, notes: string[]): string {
+  const note = (l: CacheLaneResult): string => {
+    notes.push(`${l.label} ${l.status}: ${l.reason ?? 'no measured round'}`);
+    return `${l.status} [${notes.length}]`;
+  };
+  const endpoints = [...new Set(lane.endpoints)].join('; ');
+  const label = endpoints === '' ? lane.label : `${lane.label} (${endpoints})`;
+  const unit = lane.workload === 'mixed' ? 'ops/s' : 'rps';
+  const ours =
+    lane.status !== 'ok' || lane.opsPerSec === undefined
+      ? [note(lane), '—']
+      : [`${rps(lane.opsPerSec)} ${unit}`, `${ms(lane.p50Ms!)} / ${ms(lane.p99Ms!)}`];
+  let theirs = ['—', '—'];
+  if (redis !== undefined) {
+    theirs =
+      redis.status !== 'ok' || redis.opsPerSec === undefined
+        ? [note(redis), '—']
+        : [`${rps(redis.opsPerSec)} ${unit}`, `${ms(redis.p50Ms!)} / ${ms(redis.p99Ms!)}`];
+  }
+  let ratio =
+    lane.ratio === undefined ? '—' : `${lane.ratio.toFixed(2)}× (p99 ${lane.p99Ratio!.toFixed(2)}×)`;
+  if (lane.noisy === true) ratio += ' noisy';
+  let verdict = lane.verdict ?? (lane.targetRatio === undefined ? '—' : '— (no redis figures)');
+  if (lane.verdict === 'BELOW') verdict += ` (${lane.missed!.join(', ')})`;
+  let check = hitCheckCell(lane);
+  const all = lane.cacheTotals?.find((f) => f.node === 'all');
+  if (all !== undefined)
+    check = `hit ratio ${all.hitRatio === undefined ? '—' : all.hitRatio.toFixed(3)} (table below)`;
+  return `| ${label} | ${ours.join(' | ')} | ${theirs.join(' | ')} | ${ratio} | ${lane.target ?? '—'} | ${verdict} | ${check} |`;
+}
+
+function cacheFiguresRow(f: CacheNodeFigures): string {
+  const name = f.node === 'all' ? '**all**' : f.node;
+  const cells = [
+    name,
+    rps(f.hits),
+    rps(f.misses),
+    f.hitRatio === undefined ? '—' : f.hitRatio.toFixed(3),
+    rps(f.invalidationsSent),
+    rps(f.invalidationsReceived),
+    `${rps(f.forwardsSent)} / ${rps(f.forwardsReceived)}`,
+    rps(f.writebacks),
+    rps(f.coherenceRequests),
+    f.coherenceMeanMs === undefined ? '—' : ms(f.coherenceMeanMs),
+    ms(f.coherenceP99Ms),
+  ];
+  return `| ${cells.join(' | ')} |`;
+}
+
+export function cacheMarkdown(result: CacheResult, summary: ClusterRunSummary): string {
+  const m = summary.machine;
+  const seconds = (value: number): string => `${Number((value / 1000).toFixed(1))} s`;
+  const context =
+    `Measured ${summary.generatedAt.slice(0, 10)} on ${m.cpuCount} × ${m.cpuModel}, Node ${m.node}, ` +
+    `redis-benchmark ${m.redisBenchmark}, redis-server ${m.redisServer}; 3 lockstep nodes (flags: ` +
+    `${flags(result.nodeArgs)}; cache defaults) on loopback against one redis-server (\`${result.redisFlags}\`, ` +
+    `no replication, no coherence), ${result.clients} clients, ${result.valueBytes}-byte values; GET lanes: ` +
+    `redis-benchmark, ${rps(result.requests)} requests per run (${rps(result.pipelinedRequests)} with ` +
+    `-P ${result.pipeline}); mixed: ${seconds(result.runMs)} per run after a ${seconds(result.warmupMs)} warm-up; ` +
+    `median of ${result.rounds} alternating round${result.rounds === 1 ? '' : 's'}` +
+    `${summary.quick ? ' (`--quick`)' : ''}; load average ${m.loadAverageAtStart} at start. Everything shares the same cores.`;
+  const method =
+    `GET local hit: \`CACHE.SET ${CACHE_HIT_KEY} <value>\` once on n1, then \`redis-benchmark -c ${result.clients} ` +
+    `CACHE.GET ${CACHE_HIT_KEY}\` against n1 vs \`GET ${CACHE_HIT_KEY}\` on redis-server (after one \`SET\`); the last ` +
+    `column checks, from n1's \`CACHE.STATE ${CACHE_HIT_KEY}\` and \`CACHE.STATS\` around every measured run, that ` +
+    `they were local hits (line still M/E, hits up by the requests, no miss). Mixed ${Math.round(result.readShare * 100)}/` +
+    `${Math.round((1 - result.readShare) * 100)}: client i on node i % 3 (redis: all on the one server), own ` +
+    `connection, one command at a time (the load runs in the harness process, Node, for both); each operation ` +
+    `picks a key ${result.keyChoice}, then \`CACHE.GET\` / \`GET\` (${Math.round(result.readShare * 100)}%) or ` +
+    `\`CACHE.SET\` / \`SET\` of a ${result.valueBytes}-byte value; every key written once before the first run.`;
+  const byLane = new Map(result.lanes.map((l) => [l.lane, l]));
+  const peer: Record<string, CacheLaneResult['lane']> = {
+    'lockstep-get': 'redis-get',
+    'lockstep-get-pipelined': 'redis-get-pipelined',
+    'lockstep-mixed': 'redis-mixed',
+  };
+  const notes: string[] = [];
+  const rows = result.lanes
+    .filter((l) => l.system !== 'redis')
+    .map((l) => {
+      const redis = peer[l.lane] === undefined ? undefined : byLane.get(peer[l.lane]!);
+      return cacheRow(l, redis, notes);
+    });
+  const totals = byLane.get('lockstep-mixed')?.cacheTotals;
+  const figures =
+    totals === undefined
+      ? []
+      : [
+          '',
+          `Mixed ${Math.round(result.readShare * 100)}/${Math.round((1 - result.readShare) * 100)}, lockstep: ` +
+            `\`CACHE.STATS\` of each node, changes summed over the ${result.rounds} measured ` +
+            `round${result.rounds === 1 ? '' : 's'} (coherence mean over those runs; p99 from the node's ` +
+            `histogram after the last one, which covers the node's life; **all**: the largest).`,
+          '',
+          '| node | hits | misses | hit ratio | invalidations sent | invalidations received | forwards sent / received | writebacks | coherence requests | coherence mean ms | coherence p99 ms |',
+          '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+          ...totals.map(cacheFiguresRow),
+        ];
+  return [
+    '### Cache: CACHE.GET local hits and a read-mostly mixed load, lockstep CACHE.* vs redis-server',
+    '',
+    context,
+    '',
+    method,
+    '',
+    '| lane | lockstep rate | p50 / p99 ms | redis rate | redis p50 / p99 ms | vs redis (p99) | target | verdict | cache check |',
+    '|---|--:|--:|--:|--:|--:|---|---|---|',
+    ...rows,
+    ...figures,
+    '',
+    `Targets (issue 8): \`CACHE.GET\` local hits ≥ 0.8× redis-server \`GET\` rps at -c ${result.clients}, ` +
+      `≥ 0.5× with -P ${result.pipeline}; the mixed load has none. vs redis: median of per-round lockstep / redis ` +
+      `(rate, and p99 in brackets); \`noisy\` when the round ratios lie more than 1.25× apart.`,
+    ...(notes.length > 0 ? ['', ...notes.map((n, i) => `- [${i + 1}] ${n}`)] : []),
+  ].join('\n');
+}
+
 export function clusterMarkdown(summary: ClusterRunSummary): string {
   const parts: string[] = [];
   if (summary.write !== undefined) parts.push(writeMarkdown(summary.write, summary));
   if (summary.failover !== undefined) parts.push(failoverMarkdown(summary.failover, summary));
   if (summary.locks !== undefined) parts.push(locksMarkdown(summary.locks, summary));
   if (summary.queues !== undefined) parts.push(queuesMarkdown(summary.queues, summary));
+  if (summary.cache !== undefined) parts.push(cacheMarkdown(summary.cache, summary));
   return parts.join('\n\n');
 }
