@@ -54,8 +54,6 @@ export class RaftHost {
   readonly #o: RaftHostOptions;
   readonly #groups = new Map<number, GroupReplica>();
   readonly #dirty = new Set<GroupReplica>();
-  /** Durable replicas that applied entries whose rows are not written yet. */
-  readonly #unsaved = new Set<GroupReplica>();
   #scheduled = false;
   #ticker: NodeJS.Timeout | undefined;
   #closed = false;
@@ -111,7 +109,6 @@ export class RaftHost {
     if (replica === undefined) return;
     this.#groups.delete(groupId);
     this.#dirty.delete(replica);
-    this.#unsaved.delete(replica);
     replica.close();
     this.#o.db.batch(() => {
       replica.destroyDurable();
@@ -212,8 +209,6 @@ export class RaftHost {
   }
 
   close(): void {
-    // What durable machines applied goes to disk now rather than being replayed at the next start.
-    if (this.#unsaved.size > 0) this.#o.db.batch(() => this.#persistApplied(), { sync: false });
     this.#closed = true;
     clearInterval(this.#ticker);
     this.#delay.disable();
@@ -271,14 +266,9 @@ export class RaftHost {
     this.#send(round, true);
     this.#o.flush();
 
-    // 2. Persist every group's Ready in one transaction (fsync per --fsync). Durable state
-    //    machines' rows from earlier rounds' applies ride along: the log they derive from is
-    //    durable already, so they may lag it; one transaction instead of two per round halves
-    //    the commits, and pages both would touch are written once (WAL order covers a crash
-    //    in between: the groups reopen at the stored index and replay the rest).
+    // 2. Persist every group's Ready in one transaction (fsync per --fsync).
     this.#o.db.batch(
       () => {
-        this.#persistApplied();
         for (const [replica, rd] of round) replica.persist(rd);
       },
       { sync: round.some(([, rd]) => rd.mustSync) },
@@ -287,10 +277,21 @@ export class RaftHost {
     // 3. Everything else (votes, acknowledgements) only now that what it promises is durable.
     this.#send(round, false);
 
-    // 4. Apply, in memory; durable machines' rows are written by the next round's transaction.
-    for (const [replica, rd] of round) {
-      replica.apply(rd);
-      if (replica.durable && appliesSomething(rd)) this.#unsaved.add(replica);
+    // 4. Apply. Machines that keep their state in tables write it, with the applied index, in one
+    //    more transaction; it need not wait for the disk: the log it derives from is durable, and
+    //    a crash that loses it reopens those groups at the previous index and replays (WAL order).
+    if (round.some(([replica, rd]) => replica.durable && appliesSomething(rd))) {
+      this.#o.db.batch(
+        () => {
+          for (const [replica, rd] of round) {
+            replica.apply(rd);
+            replica.persistApplied();
+          }
+        },
+        { sync: false },
+      );
+    } else {
+      for (const [replica, rd] of round) replica.apply(rd);
     }
 
     // 5. Acknowledge, serve reads, snapshot where due.
@@ -315,12 +316,6 @@ export class RaftHost {
     } else if (!more) {
       this.#dirty.clear();
     }
-  }
-
-  /** Writes the rows durable machines applied since they were last written. In a batch. */
-  #persistApplied(): void {
-    for (const replica of this.#unsaved) replica.persistApplied();
-    this.#unsaved.clear();
   }
 
   /** One frame per peer with every group's messages of the given kind (early: leader appends). */

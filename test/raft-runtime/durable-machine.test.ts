@@ -128,11 +128,9 @@ t.test('a durable machine reopens at its stored index instead of replaying', asy
   for (let i = 1; i <= 20; i++) last = await add(first.host, 1, i);
   t.same(last, int(210));
   const applied = first.host.group(1)!.appliedIndex;
+  t.same(first.db.machineRows.applied(1)?.index, applied, 'the applied index is stored with the rows');
+  t.equal(first.db.machineRows.sessions(1).length, 1, 'the session is stored as a row');
   first.close();
-  const raw = RaftDb.open(dir, { fsync: 'no' });
-  t.same(raw.machineRows.applied(1)?.index, applied, 'closing wrote the applied index with the rows');
-  t.equal(raw.machineRows.sessions(1).length, 1, 'the session is stored as a row');
-  raw.close();
 
   const second = openHost(t, dir);
   const m = second.machines.get(1)!;
@@ -191,8 +189,7 @@ t.test('destroying a replica deletes its machine rows', async (t) => {
   h.host.campaign(2);
   await leads(h.host, 2);
   await add(h.host, 2, 3);
-  await add(h.host, 2, 4); // its round writes the rows the first one applied
-  t.ok(h.db.machineRows.applied(2), 'rows were stored');
+  t.ok(h.db.machineRows.applied(2));
   h.host.destroyGroup(2);
   t.equal(h.db.machineRows.applied(2), undefined);
   t.same(h.db.machineRows.sessions(2), []);
