@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { cacheMetricsSource } from './cache/metrics.js';
 import { registerCacheCommands } from './cache/resp-commands.js';
 import { CacheService } from './cache/service.js';
 import { FrameType } from './cluster/bus/frame.js';
@@ -8,9 +9,15 @@ import { registerClusterCommands } from './cluster/commands.js';
 import { PayloadKind } from './cluster/payload.js';
 import { commandTable } from './commands/table.js';
 import type { Config } from './config/schema.js';
+import { CommandRunner } from './http/command-runner.js';
+import { HttpServer } from './http/server.js';
 import { LockMachine } from './lock/machine.js';
 import { registerLockCommands } from './lock/resp-commands.js';
 import { LockService } from './lock/service.js';
+import { CommandLatency } from './metrics/command-latency.js';
+import { createNodeMetrics } from './metrics/node-metrics.js';
+import type { MetricsRegistrar } from './metrics/source.js';
+import { TimedDispatcher } from './metrics/timed-dispatcher.js';
 import { QueueMachine } from './queue/machine.js';
 import { registerQueueCommands } from './queue/resp-commands.js';
 import { QueueService } from './queue/service.js';
@@ -19,7 +26,7 @@ import { ledQueueTotals } from './queue/totals.js';
 import { error } from './resp/reply.js';
 import { registerClientCommand } from './server/client-command.js';
 import { registerConnectionCommands } from './server/connection-commands.js';
-import { Dispatcher } from './server/dispatcher.js';
+import type { Dispatcher } from './server/dispatcher.js';
 import { InfoRegistry } from './server/info.js';
 import { registerIntrospectionCommands } from './server/introspection-commands.js';
 import { RespServer } from './server/listener.js';
@@ -43,6 +50,10 @@ export interface RunningNode {
   readonly resp: RespServer;
   readonly dispatcher: Dispatcher;
   readonly cluster: ClusterNode;
+  /** The HTTP port listened on; null when `--http-port 0` turned HTTP off. */
+  readonly httpPort: number | null;
+  /** Where parts of the node add their metrics sources (src/metrics/source.ts). */
+  readonly metrics: MetricsRegistrar;
   close(): Promise<void>;
 }
 
@@ -54,8 +65,12 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
   const { config, logger } = deps;
   mkdirSync(config.data, { recursive: true });
 
-  const dispatcher = new Dispatcher(commandTable, (err, command) =>
-    logger.error({ err, command }, 'command handler failed'),
+  // Every command, from RESP or the HTTP API, is timed per command (src/metrics).
+  const commandLatency = new CommandLatency(commandTable);
+  const dispatcher = new TimedDispatcher(
+    commandTable,
+    (err, command) => logger.error({ err, command }, 'command handler failed'),
+    commandLatency,
   );
   const resp = new RespServer(
     {
@@ -156,6 +171,32 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
     await resp.close();
     throw new Error(`commands without a handler: ${missing.join(', ')}`);
   }
+
+  const metrics = createNodeMetrics(info, commandLatency, (metric, err) =>
+    logger.warn({ err, metric }, 'a metric could not be read'),
+  );
+  // Metrics sources plug in here: `metrics.addSource(source)` (src/metrics/README.md).
+  metrics.addSource(cacheMetricsSource(cacheService, info));
+  let http: HttpServer | undefined;
+  if (config.httpPort !== 0) {
+    try {
+      http = await HttpServer.start({
+        host: deps.bindHost,
+        port: config.httpPort,
+        bodyLimitBytes: config.maxBulkBytes,
+        runner: new CommandRunner(dispatcher, deps.authenticator),
+        metrics,
+        logger,
+      });
+    } catch (e) {
+      locks.close();
+      queueService.close();
+      cacheService.close();
+      await cluster.close();
+      await resp.close();
+      throw e;
+    }
+  }
   logger.info(
     { host: address.host, port: address.port, busPort: cluster.self.busPort },
     'ready: accepting RESP clients',
@@ -167,7 +208,10 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
     resp,
     dispatcher,
     cluster,
+    httpPort: http?.port ?? null,
+    metrics,
     async close() {
+      await http?.close();
       await resp.close();
       locks.close();
       queueService.close();

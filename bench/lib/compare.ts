@@ -39,7 +39,8 @@ export interface SideResult {
 export interface ScenarioResult {
   suite: string;
   scenario: string;
-  peer: PeerName;
+  /** A PeerName, or the lane a suite's own runner compared with (`lockstep RESP`). */
+  peer: PeerName | string;
   clients: number;
   pipeline: number;
   requests: number;
@@ -212,6 +213,7 @@ function carryErrors(side: Side, sideResult: SideResult): Side {
 }
 
 export async function runSuite(suite: Suite, opts: RunOptions): Promise<ScenarioResult[]> {
+  if (suite.run !== undefined) return suite.run(opts);
   const started: ManagedProcess[] = [];
   const track = (side: Side): Side => {
     if (side.kind === 'running') started.push(side.proc);

@@ -2,6 +2,7 @@
  * What a suite declares. A suite is data: the runner (bench/lib/compare.ts) starts the
  * servers, interleaves the rounds, takes medians and prints the table for every suite alike.
  */
+import type { RunOptions, ScenarioResult } from '../lib/compare.js';
 import type { BenchCommand } from '../lib/redis-benchmark.js';
 
 /** The peers a scenario can be compared with; each is started by bench/lib/targets.ts. */
@@ -28,4 +29,9 @@ export interface Suite {
   /** Extra command-line flags for the lockstep node this suite runs against. */
   lockstepArgs?: readonly string[];
   scenarios: readonly Scenario[];
+  /**
+   * A suite that redis-benchmark cannot drive (the HTTP API, loaded with autocannon) runs
+   * itself and returns rows of the same shape; its `scenarios` are then empty.
+   */
+  run?: (opts: RunOptions) => Promise<ScenarioResult[]>;
 }

@@ -1,3 +1,4 @@
+import { quantileSeconds } from '../lib/histogram.js';
 import { STABLE_CACHE_STATES } from './protocol.js';
 import type { CacheService } from './service.js';
 
@@ -11,6 +12,8 @@ export function cacheFigures(service: CacheService): [string, number | string][]
   const s = service.stats;
   const reads = c.readHits + c.readMisses;
   const lines = service.cache.linesByState();
+  const latency = service.latency.snapshot();
+  const ms = (seconds: number) => (Number.isNaN(seconds) ? 0 : Number((seconds * 1000).toFixed(3)));
   const figures: [string, number | string][] = [
     ['protocol', service.protocol],
     ['epoch', service.epoch],
@@ -43,10 +46,10 @@ export function cacheFigures(service: CacheService): [string, number | string][]
     ['home_memory_bytes', service.directory.memoryBytes],
     ['home_requests_queued', d.queued],
     ['home_memory_drops', d.memoryDrops],
-    ['coherence_requests', service.latency.count],
-    ['coherence_latency_mean_ms', Number(service.latency.meanMs.toFixed(3))],
-    ['coherence_latency_p50_ms', Number(service.latency.quantileMs(0.5).toFixed(3))],
-    ['coherence_latency_p99_ms', Number(service.latency.quantileMs(0.99).toFixed(3))],
+    ['coherence_requests', latency.count],
+    ['coherence_latency_mean_ms', ms(latency.count === 0 ? 0 : latency.sumSeconds / latency.count)],
+    ['coherence_latency_p50_ms', ms(quantileSeconds(latency, 0.5))],
+    ['coherence_latency_p99_ms', ms(quantileSeconds(latency, 0.99))],
     ['timeouts', s.timeouts],
     ['epoch_changes', s.epochChanges],
     ['dirty_lost', s.dirtyLost],
