@@ -183,6 +183,21 @@ export class NodeCache {
 
   /** A hit completes at once; a miss returns the request to wait for in `receive`'s completions. */
   read(key: string): LocalResult {
+    // The common case without the table: a Load on a stable readable line with nothing pending
+    // or queued is the tables' `hit` row (no state change, no message) — only the recency moves.
+    const slot = this.#slots.get(key);
+    if (
+      slot !== undefined &&
+      slot.line.pending === null &&
+      slot.waiting.length === 0 &&
+      FAST_HIT_STATES.has(slot.line.state)
+    ) {
+      this.#nextRequestId++;
+      this.#counters.readHits++;
+      this.#slots.delete(key);
+      this.#slots.set(key, slot);
+      return { hit: true, value: slot.line.value, send: NO_MESSAGES };
+    }
     return this.#local(key, { kind: 'Load', requestId: this.#nextRequestId++ });
   }
 
@@ -318,6 +333,10 @@ export class NodeCache {
     return send;
   }
 }
+
+/** Stable states a Load hits in (CACHE_TABLES: `hit`, state unchanged). */
+const FAST_HIT_STATES: ReadonlySet<CacheState> = new Set(['S', 'E', 'O', 'M']);
+const NO_MESSAGES: readonly CacheMessage[] = Object.freeze([]);
 
 const LEAVING_STATES: ReadonlySet<CacheState> = new Set(['MI_A', 'EI_A', 'OI_A', 'SI_A', 'II_A']);
 

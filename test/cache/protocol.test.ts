@@ -220,3 +220,20 @@ t.test('impossible inputs throw instead of being ignored', async (t) => {
   t.ok(isHomeMessage({ type: 'PutO', key: 'k', from: 'n1', to: 'n2', requestId: 1, value: null }));
   t.notOk(isHomeMessage({ type: 'PutAck', key: 'k', from: 'n1', to: 'n2', requestId: 1 }));
 });
+
+t.test("NodeCache's read fast path is the tables' Load-hit row", async (t) => {
+  // node-cache.ts answers a Load on a stable S/E/O/M line without the table; the table must
+  // agree that such a Load is a hit that changes nothing and sends nothing.
+  const { CACHE_TABLES } = await import('../../src/cache/protocol.js');
+  for (const protocol of ['mesi', 'moesi'] as const) {
+    for (const state of ['S', 'E', 'O', 'M'] as const) {
+      const row = (CACHE_TABLES[protocol] as Record<string, Record<string, unknown> | undefined>)[state]
+        ?.Load;
+      if (row === undefined) {
+        t.equal(protocol === 'mesi' && state === 'O', true, `${protocol} has no ${state} state`);
+        continue;
+      }
+      t.same(row, { next: state, actions: ['hit'] }, `${protocol} ${state}: Load hits and stays ${state}`);
+    }
+  }
+});
