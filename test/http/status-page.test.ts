@@ -11,6 +11,7 @@ import { api } from './helpers.js';
  */
 const CHROMIUM = process.env['LOCKSTEP_CHROMIUM'] ?? '/usr/bin/chromium';
 const SCREENSHOT = resolve('test-output', 'status-page.png');
+const SCREENSHOT_DOWN = resolve('test-output', 'status-page-node-down.png');
 
 t.test('the status page in chromium', async (t) => {
   if (!existsSync(CHROMIUM)) {
@@ -53,12 +54,14 @@ t.test('the status page in chromium', async (t) => {
     },
   );
   t.pass('the page refreshes by itself');
+  mkdirSync(resolve('test-output'), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  t.comment(`screenshot of the healthy 3-node cluster: ${SCREENSHOT}`);
 
   await cluster.kill('n3');
   await page.waitForSelector('#nodes tr[data-node="n3"] >> text=unreachable', { timeout: 10_000 });
   t.pass('a killed node shows as unreachable');
-  mkdirSync(resolve('test-output'), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
-  t.comment(`screenshot: ${SCREENSHOT}`);
+  await page.screenshot({ path: SCREENSHOT_DOWN, fullPage: true });
+  t.comment(`screenshot with n3 killed: ${SCREENSHOT_DOWN}`);
   t.same(pageErrors, [], 'no script errors');
 });
