@@ -22,6 +22,32 @@ export const FAST_CLUSTER_ARGS = [
   'test-secret-0123456789',
 ] as const;
 
+/** Clusters started by this test process and not yet stopped. */
+const live = new Set<LocalCluster>();
+
+/**
+ * When the test process dies before its teardown ran (tap's timeout sends SIGTERM), its nodes
+ * would outlive it and keep their ports: kill them with it.
+ */
+function killLiveNodes(): void {
+  for (const cluster of live) {
+    for (const node of cluster.nodes) {
+      const pid = cluster.pid(node.id);
+      if (pid === undefined) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+process.once('exit', killLiveNodes);
+process.once('SIGTERM', () => {
+  killLiveNodes();
+  process.exit(143);
+});
+
 /** A LocalCluster of real processes on free loopback ports, stopped and removed after the test. */
 export async function startTestCluster(
   t: Test,
@@ -42,8 +68,10 @@ export async function startTestCluster(
       options.onLog?.(id, line);
     },
   });
+  live.add(cluster);
   t.teardown(async () => {
     await cluster.stopAll();
+    live.delete(cluster);
     if (t.passing()) rmSync(dataRoot, { recursive: true, force: true });
     else t.comment(`kept ${dataRoot}; last log lines:\n${logs.slice(-60).join('\n')}`);
   });
