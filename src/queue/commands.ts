@@ -15,6 +15,7 @@ import { ByteReader, ByteWriter, CodecError } from '../lib/byte-codec.js';
  * extend (5)  string queue | varint index | varint pos | varint ms
  * config (6)  string queue | u8 mask (1 maxDeliveries, 2 visibilityMs, 4 maxLen) | the masked fields, in that order
  * tick   (7)
+ * redrive (8) string queue | varint count | bool drop
  * ```
  * Queue names and dedup keys are 1..1024 bytes of well-formed UTF-8; message ids are
  * `${index}-${pos}` (index 1..2^53 - 1, pos 0..9999, no leading zeros) and travel as two
@@ -44,7 +45,12 @@ export type QueueCommand =
       readonly maxLen?: number;
     }
   /** Carries only the leader's time: whatever is due by then is processed. */
-  | { readonly op: 'tick' };
+  | { readonly op: 'tick' }
+  /**
+   * The `count` oldest dead letters go back to ready with their delivery count reset (a
+   * redrive, after the cause was fixed), or with `drop` are deleted.
+   */
+  | { readonly op: 'redrive'; readonly queue: string; readonly count: number; readonly drop: boolean };
 
 export type QueueOp = QueueCommand['op'];
 
@@ -87,6 +93,7 @@ const OP_CODES: Readonly<Record<QueueOp, number>> = {
   extend: 5,
   config: 6,
   tick: 7,
+  redrive: 8,
 };
 const OPS_BY_CODE: readonly (QueueOp | undefined)[] = [
   undefined,
@@ -97,6 +104,7 @@ const OPS_BY_CODE: readonly (QueueOp | undefined)[] = [
   'extend',
   'config',
   'tick',
+  'redrive',
 ];
 const CONFIG_MAX_DELIVERIES = 1;
 const CONFIG_VISIBILITY = 2;
@@ -167,6 +175,10 @@ export function encodeQueueCommand(c: QueueCommand): Uint8Array {
       if (c.maxLen !== undefined) w.varint(c.maxLen);
       break;
     }
+    case 'redrive':
+      w.varint(c.count);
+      w.bool(c.drop);
+      break;
   }
   return w.finish();
 }
@@ -244,6 +256,10 @@ function read(r: ByteReader): QueueCommand {
         c = out;
         break;
       }
+      case 'redrive': {
+        c = { op, queue, count: r.varint(), drop: r.bool() };
+        break;
+      }
     }
   }
   r.expectEnd();
@@ -314,6 +330,10 @@ export function validateQueueCommand(c: QueueCommand): void {
       if (c.maxDeliveries !== undefined) checkInt(c.maxDeliveries, 0, MAX_MAX_DELIVERIES, 'maxDeliveries');
       if (c.visibilityMs !== undefined) checkInt(c.visibilityMs, 1, MAX_QUEUE_MS, 'visibilityMs');
       if (c.maxLen !== undefined) checkInt(c.maxLen, 0, MAX_MAX_LEN, 'maxLen');
+      return;
+    case 'redrive':
+      checkInt(c.count, 1, MAX_POP_COUNT, 'count');
+      if (typeof c.drop !== 'boolean') throw new QueueCodecError('drop is not a boolean');
       return;
   }
 }

@@ -72,6 +72,19 @@ export function registerQueueCommands(
     return service.extend(queue, id, r.nextInt(0, MAX_QUEUE_MS));
   });
 
+  dispatcher.register('q.redrive', (_ctx, args) => {
+    const r = new ArgReader(args);
+    const queue = r.next();
+    let count = MAX_POP_COUNT;
+    let drop = false;
+    while (r.hasMore()) {
+      if (r.acceptKeyword('COUNT')) count = r.nextInt(1, MAX_POP_COUNT);
+      else if (r.acceptKeyword('DELETE')) drop = true;
+      else throw errors.syntax();
+    }
+    return service.redrive(queue, count, drop);
+  });
+
   dispatcher.register('q.len', (_ctx, args) => service.query({ op: 'len', queue: String(args[1]) }));
   dispatcher.register('q.stats', (_ctx, args) => service.query({ op: 'stats', queue: String(args[1]) }));
 

@@ -157,6 +157,11 @@ export class QueueService {
     return this.#propose(queue, { op: 'nack', queue, id, delayMs });
   }
 
+  /** Q.REDRIVE: dead letters back to ready (or deleted), oldest first. */
+  redrive(queue: string, count: number, drop: boolean): Promise<Reply> {
+    return this.#propose(queue, { op: 'redrive', queue, count, drop });
+  }
+
   extend(queue: string, id: string, ms: number): Promise<Reply> {
     return this.#propose(queue, { op: 'extend', queue, id, ms });
   }

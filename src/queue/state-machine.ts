@@ -420,7 +420,28 @@ export class QueueStateMachine {
         return this.#configure(cmd);
       case 'tick':
         return TICKED;
+      case 'redrive':
+        return this.#redrive(cmd.queue, cmd.count, cmd.drop);
     }
+  }
+
+  /** The oldest dead letters back to ready (deliveries from 0), or deleted with `drop`. */
+  #redrive(queue: string, count: number, drop: boolean): QueueResult {
+    const rec = this.#queues.get(queue);
+    if (rec === undefined) return { kind: 'count', n: 0 };
+    const letters = rec.dead.take(count);
+    for (const m of letters) {
+      rec.dead.delete(m);
+      if (drop) {
+        rec.messages.delete(m.id);
+        this.#markMessage(rec.name, m);
+      } else {
+        m.deliveries = 0;
+        this.#toReady(rec, m);
+      }
+    }
+    this.#touched.add(rec.name);
+    return { kind: 'count', n: letters.length };
   }
 
   #push(cmd: Extract<QueueCommand, { op: 'push' }>): QueueResult {

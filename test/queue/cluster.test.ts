@@ -55,6 +55,11 @@ t.test('queues on a 3-node cluster', async (t) => {
     t.same(dead, [[id, 'job-1', 2]], 'after MAXDELIVERIES it is a dead letter');
     const stats = toObject(await q('n2', 'Q.STATS', 'jobs'));
     t.match(stats, { ready: 0, inflight: 0, dead: 1, pushed: 1, redelivered: 1, deadlettered: 1 });
+
+    t.equal(await q('n3', 'Q.REDRIVE', 'jobs'), 1, 'Q.REDRIVE puts the dead letter back');
+    const redriven = (await q('n1', 'Q.POP', 'jobs')) as [string, string, number];
+    t.same(redriven, [id, 'job-1', 1], 'ready again, its delivery count starting over');
+    t.equal(await q('n1', 'Q.ACK', 'jobs', id), 1);
   });
 
   t.test('a blocked pop on n1 wakes on a push through n3', async (t) => {

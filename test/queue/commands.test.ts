@@ -69,6 +69,12 @@ const queueCommand: fc.Arbitrary<QueueCommand> = fc.oneof(
     )
     .map((c) => c as QueueCommand),
   fc.constant({ op: 'tick' as const }),
+  fc.record({
+    op: fc.constant('redrive' as const),
+    queue: name,
+    count: fc.integer({ min: 1, max: QUEUE_LIMITS.maxPopCount }),
+    drop: fc.boolean(),
+  }),
 );
 
 t.test('every command round-trips, and re-encodes to the same bytes', async (t) => {
@@ -93,6 +99,10 @@ t.test('every command round-trips, and re-encodes to the same bytes', async (t) 
 
 t.test('the encoding is the documented one', async (t) => {
   t.equal(hex(encodeQueueCommand({ op: 'tick' })), '0107');
+  t.equal(
+    hex(encodeQueueCommand({ op: 'redrive', queue: 'q', count: 3, drop: true })),
+    '0108' + '0171' + '03' + '01',
+  );
   t.equal(
     hex(encodeQueueCommand({ op: 'push', queue: 'q', payloads: [utf8.encode('hi')], delayMs: 0 })),
     '0101' + '0171' + '00' + '00' + '01' + '026869',
@@ -153,7 +163,7 @@ t.test('garbage is refused with a QueueCodecError', async (t) => {
   rejects(t, '', /truncated/);
   rejects(t, '02', /version 2/);
   rejects(t, '0100', /op 0/);
-  rejects(t, '0108', /op 8/);
+  rejects(t, '0109', /op 9/);
   rejects(t, '010700', /trailing/);
   rejects(t, '0102' + '00', /queue name length 0/);
   rejects(t, '0102' + '0171' + '00' + '00', /count 0 outside/);

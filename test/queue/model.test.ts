@@ -153,6 +153,20 @@ class Reference {
           }),
         };
       }
+      case 'redrive': {
+        const letters = (existing?.messages ?? []).filter((m) => m.state === 'dead').slice(0, cmd.count);
+        for (const m of letters) {
+          if (cmd.drop) {
+            existing!.messages.splice(existing!.messages.indexOf(m), 1);
+          } else {
+            m.state = 'ready';
+            m.deliveries = 0;
+            m.visibleAtMs = 0;
+          }
+        }
+        if (!cmd.drop && letters.length > 0) gain(cmd.queue);
+        return { kind: 'count', n: letters.length };
+      }
       case 'ack': {
         let n = 0;
         for (const id of cmd.ids) {
@@ -363,6 +377,7 @@ type Abstract =
   | { op: 'nack'; queue: number; pick: number; delayMs: number }
   | { op: 'extend'; queue: number; pick: number; ms: number }
   | { op: 'config'; queue: number; maxDeliveries?: number; visibilityMs?: number; maxLen?: number }
+  | { op: 'redrive'; queue: number; count: number; drop: boolean }
   | { op: 'tick' };
 
 interface Step {
@@ -427,6 +442,15 @@ const abstract: fc.Arbitrary<Abstract> = fc.oneof(
     ),
   },
   { weight: 1, arbitrary: fc.constant({ op: 'tick' as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('redrive' as const),
+      queue: queueIx,
+      count: fc.integer({ min: 1, max: 3 }),
+      drop: fc.boolean(),
+    }),
+  },
 );
 
 const step: fc.Arbitrary<Step> = fc.record({
@@ -472,6 +496,8 @@ function concrete(a: Abstract, ref: Reference): QueueCommand {
       return { op: 'nack', queue, id: idOf(a.pick), delayMs: a.delayMs };
     case 'extend':
       return { op: 'extend', queue, id: idOf(a.pick), ms: a.ms };
+    case 'redrive':
+      return { op: 'redrive', queue, count: a.count, drop: a.drop };
     case 'config': {
       const { op: _op, queue: _q, ...fields } = a;
       return { op: 'config', queue, ...fields };

@@ -150,6 +150,32 @@ t.test('after maxDeliveries the message is dead-lettered, not redelivered', asyn
   t.same(log.deadIds('q'), ['2-0']);
 });
 
+t.test('redrive: the oldest dead letters back to ready from 0 deliveries, or deleted', async (t) => {
+  const log = new Log();
+  log.apply({ op: 'config', queue: 'q', maxDeliveries: 1 });
+  log.push('q', ['a', 'b', 'c']);
+  t.same(log.pop('q', 3, 10), ['2-0:a:1', '2-1:b:1', '2-2:c:1']);
+  log.tick(10);
+  t.same(log.deadIds('q'), ['2-0', '2-1', '2-2'], 'all three dead after one delivery');
+  t.same(log.apply({ op: 'redrive', queue: 'q', count: 2, drop: false }), { kind: 'count', n: 2 });
+  t.same(log.events, [{ kind: 'ready', queue: 'q' }], 'blocked pops are woken');
+  t.same(log.ready('q'), ['2-0:a:0', '2-1:b:0'], 'oldest first, deliveries reset');
+  t.same(log.deadIds('q'), ['2-2']);
+  t.same(log.apply({ op: 'redrive', queue: 'q', count: 5, drop: true }), { kind: 'count', n: 1 });
+  t.same(log.deadIds('q'), [], 'the rest deleted');
+  t.match(log.machine.stats('q'), { ready: 2, dead: 0, deadLettered: 3 });
+  t.same(log.apply({ op: 'redrive', queue: 'nope', count: 1, drop: false }), { kind: 'count', n: 0 });
+  // A queue whose only messages were dead letters goes when they are deleted (default config).
+  log.apply({ op: 'config', queue: 'q', maxDeliveries: 5 });
+  log.push('r', ['x']);
+  log.apply({ op: 'config', queue: 'r', maxDeliveries: 1 });
+  log.pop('r', 1, 10);
+  log.tick(10);
+  log.apply({ op: 'config', queue: 'r', maxDeliveries: 5 });
+  log.apply({ op: 'redrive', queue: 'r', count: 1, drop: true });
+  t.notOk(log.machine.queueNames().includes('r'), 'r is gone');
+});
+
 t.test('maxDeliveries 0 is unlimited', async (t) => {
   const log = new Log();
   log.apply({ op: 'config', queue: 'q', maxDeliveries: 0 });

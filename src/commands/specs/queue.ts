@@ -136,6 +136,23 @@ export const queueCommands: readonly CommandSpec[] = [
     reply: `Array of ${messageEntry}.`,
   },
   {
+    name: 'q.redrive',
+    arity: -2,
+    flags: ['write'],
+    categories: ['queue', 'write'],
+    keys: key,
+    group: 'queue',
+    since,
+    summary:
+      'Moves the oldest dead letters (up to COUNT, default 10000) back to ready with their delivery count reset; with DELETE, deletes them instead.',
+    arguments: [
+      queue,
+      { name: 'count', type: 'integer', token: 'COUNT', optional: true },
+      { name: 'delete', type: 'pure-token', token: 'DELETE', optional: true },
+    ],
+    reply: 'Integer: the number of dead letters moved (or deleted).',
+  },
+  {
     name: 'q.config',
     arity: -2,
     flags: ['write'],
