@@ -36,12 +36,11 @@
  * anything but a 100-byte value or nil (nil is counted: it means a line was lost to a ring
  * change, which should not happen on a stable cluster).
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { quantile } from './autocannon-load.js';
+import { ask, connectAll, cpuMeter, spread } from './cluster-harness.js';
 import {
   type BenchCluster,
   type ClusterSuiteOptions,
@@ -58,7 +57,7 @@ import {
   which,
 } from './processes.js';
 import { custom, type LoadResult, runRedisBenchmark } from './redis-benchmark.js';
-import { describeReply, type Reply, RespConnection, RespError } from './resp-client.js';
+import { describeReply, type Reply, type RespConnection } from './resp-client.js';
 
 /** CACHE.GET local hits at -c 50, unpipelined: at least this × redis-server GET. */
 export const CACHE_TARGET_RATIO = 0.8;
@@ -75,7 +74,6 @@ export const CACHE_HIT_KEY = 'bk';
 /** Line states in which a read is a local hit that stays one (no one else holds the line). */
 const EXCLUSIVE_STATES = new Set(['M', 'E']);
 const COMMAND_TIMEOUT_MS = 10_000;
-const CONNECT_TIMEOUT_MS = 2_000;
 /** How long to wait for the cache to serve on every node once the cluster is stable. */
 const CACHE_READY_TIMEOUT_MS = 30_000;
 /** Writes in flight per connection while pre-populating the mixed load's keys. */
@@ -237,47 +235,6 @@ interface Lane {
   run?: (warmup: boolean, index: number) => Promise<CacheRun>;
 }
 
-let clockTicksPerSecond: number | undefined;
-
-/** utime + stime of `pid` in seconds, from /proc/<pid>/stat; undefined when unreadable. */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    clockTicksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ": state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * As in cluster-queues.ts: CPU of `pids` (and of this process when `harness`), in % of a core
- * since the start.
- */
-function cpuMeter(
-  pids: Record<string, number>,
-  harness: boolean,
-): { stop(seconds: number): Record<string, number> } {
-  const own = process.cpuUsage();
-  const before = Object.entries(pids).map(([name, pid]) => [name, pid, cpuSeconds(pid)] as const);
-  return {
-    stop(seconds) {
-      const percent: Record<string, number> = {};
-      if (harness) {
-        const used = process.cpuUsage(own);
-        percent.harness = ((used.user + used.system) / 1e6 / seconds) * 100;
-      }
-      for (const [name, pid, start] of before) {
-        const end = cpuSeconds(pid);
-        if (start !== undefined && end !== undefined) percent[name] = ((end - start) / seconds) * 100;
-      }
-      return percent;
-    },
-  };
-}
-
 /** The GET lanes' value. */
 const HIT_VALUE = `${CACHE_HIT_KEY}:`.padEnd(CACHE_VALUE_BYTES, 'v');
 const mixedKey = (j: number): string => `mk${j}`;
@@ -294,24 +251,6 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
-}
-
-/** `args` → reply, throwing on an error reply. */
-async function ask(connection: RespConnection, args: readonly string[], timeoutMs: number): Promise<Reply> {
-  const reply = await connection.command(args, timeoutMs);
-  if (reply instanceof RespError) throw new Error(`${args.slice(0, 2).join(' ')} → -${reply.message}`);
-  return reply;
-}
-
-async function connectAll(ports: readonly number[]): Promise<RespConnection[]> {
-  const settled = await Promise.allSettled(ports.map((p) => RespConnection.connect(p, CONNECT_TIMEOUT_MS)));
-  const connections = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const failed = settled.find((s) => s.status === 'rejected');
-  if (failed !== undefined) {
-    for (const c of connections) c.close();
-    throw failed.reason;
-  }
-  return connections;
 }
 
 /** A flat field/value reply (RESP2) or a map (RESP3) → its fields. */
@@ -657,16 +596,6 @@ async function mixedRun(
   } finally {
     for (const connection of connections) connection.close();
   }
-}
-
-/** `n1 ×17, n2 ×17, n3 ×16`: how many clients each node serves. */
-function spread(nodes: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const n of nodes) counts.set(n, (counts.get(n) ?? 0) + 1);
-  return [...counts]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([n, count]) => `${n} ×${count}`)
-    .join(', ');
 }
 
 function skip(lane: Lane, reason: string): void {

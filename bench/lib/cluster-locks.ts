@@ -32,12 +32,11 @@
  * on all lanes alike. Each lane's figures are medians over its rounds; ratios against etcd are
  * medians of per-round ratios, as in the rest of the harness.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { quantile } from './autocannon-load.js';
+import { CONNECT_TIMEOUT_MS, cpuMeter } from './cluster-harness.js';
 import {
   type BenchCluster,
   type ClusterSuiteOptions,
@@ -69,7 +68,6 @@ const ETCD_SIZE = 3;
 const ETCD_PREFIX = 'lockstep-bench-lock/';
 /** Client-side timeout of one command: longer than any WAIT, so only a stuck server hits it. */
 const COMMAND_TIMEOUT_MS = LOCK_WAIT_MS + 10_000;
-const CONNECT_TIMEOUT_MS = 2_000;
 
 export type Workload = 'distinct' | 'hot';
 export type LockLaneId =
@@ -184,38 +182,6 @@ interface Samples {
 interface Lane {
   result: LockLaneResult;
   run?: (runMs: number) => Promise<LockRun>;
-}
-
-let clockTicksPerSecond: number | undefined;
-
-/** utime + stime of `pid` in seconds, from /proc/<pid>/stat; undefined when unreadable. */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    clockTicksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ": state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Samples CPU time of this process and of `pids`; `stop()` returns each one's % of a core since. */
-function cpuMeter(pids: Record<string, number>): { stop(seconds: number): Record<string, number> } {
-  const harness = process.cpuUsage();
-  const before = Object.entries(pids).map(([name, pid]) => [name, pid, cpuSeconds(pid)] as const);
-  return {
-    stop(seconds) {
-      const used = process.cpuUsage(harness);
-      const percent: Record<string, number> = { harness: ((used.user + used.system) / 1e6 / seconds) * 100 };
-      for (const [name, pid, start] of before) {
-        const end = cpuSeconds(pid);
-        if (start !== undefined && end !== undefined) percent[name] = ((end - start) / seconds) * 100;
-      }
-      return percent;
-    },
-  };
 }
 
 const lockName = (workload: Workload, client: number, hotLocks: number): string =>

@@ -40,12 +40,11 @@
  * Checks that fail the run: an error reply, a push reply that is not a message id, a popped
  * payload that is not the 100 bytes pushed, an ack that does not count every id.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { quantile } from './autocannon-load.js';
+import { ask, connectAll, cpuMeter, spread } from './cluster-harness.js';
 import {
   type BenchCluster,
   type ClusterSuiteOptions,
@@ -61,7 +60,7 @@ import {
   stop,
   which,
 } from './processes.js';
-import { describeReply, type Reply, RespConnection, RespError } from './resp-client.js';
+import { describeReply, type Reply, type RespConnection } from './resp-client.js';
 
 /** Pushes per second, through the partition leader. */
 export const QUEUES_TARGET_PUSHES = 15_000;
@@ -76,7 +75,6 @@ export const POP_BATCH = 10;
 const COMMAND_TIMEOUT_MS = 10_000;
 /** Pre-fill and drain commands carry up to 10,000 messages. */
 const BULK_TIMEOUT_MS = 60_000;
-const CONNECT_TIMEOUT_MS = 2_000;
 /** How long to wait for every partition in use to have a leader and all its voters. */
 const PARTITIONS_TIMEOUT_MS = 30_000;
 /** Payloads per Q.PUSH, or XADDs in flight per connection, while pre-filling. */
@@ -203,60 +201,10 @@ interface Lane {
   run?: (runMs: number) => Promise<QueueRun>;
 }
 
-let clockTicksPerSecond: number | undefined;
-
-/** utime + stime of `pid` in seconds, from /proc/<pid>/stat; undefined when unreadable. */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    clockTicksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ": state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
-  } catch {
-    return undefined;
-  }
-}
-
-/** As in cluster-locks.ts: CPU of this process and of `pids`, in % of a core since the start. */
-function cpuMeter(pids: Record<string, number>): { stop(seconds: number): Record<string, number> } {
-  const harness = process.cpuUsage();
-  const before = Object.entries(pids).map(([name, pid]) => [name, pid, cpuSeconds(pid)] as const);
-  return {
-    stop(seconds) {
-      const used = process.cpuUsage(harness);
-      const percent: Record<string, number> = { harness: ((used.user + used.system) / 1e6 / seconds) * 100 };
-      for (const [name, pid, start] of before) {
-        const end = cpuSeconds(pid);
-        if (start !== undefined && end !== undefined) percent[name] = ((end - start) / seconds) * 100;
-      }
-      return percent;
-    },
-  };
-}
-
 const pushQueue = (i: number): string => `bq${i}`;
 const popQueue = (i: number): string => `bc${i}`;
 /** Client i's 100-byte payload: its number, then filler. */
 const payloadOf = (i: number): string => `c${i}:`.padEnd(QUEUE_PAYLOAD_BYTES, 'x');
-
-/** `args` → reply, throwing on an error reply. */
-async function ask(connection: RespConnection, args: readonly string[], timeoutMs: number): Promise<Reply> {
-  const reply = await connection.command(args, timeoutMs);
-  if (reply instanceof RespError) throw new Error(`${args.slice(0, 3).join(' ')} → -${reply.message}`);
-  return reply;
-}
-
-async function connectAll(ports: readonly number[]): Promise<RespConnection[]> {
-  const settled = await Promise.allSettled(ports.map((p) => RespConnection.connect(p, CONNECT_TIMEOUT_MS)));
-  const connections = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const failed = settled.find((s) => s.status === 'rejected');
-  if (failed !== undefined) {
-    for (const c of connections) c.close();
-    throw failed.reason;
-  }
-  return connections;
-}
 
 /**
  * Runs `clients` loops until `runMs` have passed (each finishes the operation it is in) and
@@ -678,16 +626,6 @@ class QueueRouting {
     }
     return leaders;
   }
-}
-
-/** `n1 ×17, n2 ×16, n3 ×17`: how many clients each node serves. */
-function spread(nodes: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const n of nodes) counts.set(n, (counts.get(n) ?? 0) + 1);
-  return [...counts]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([n, count]) => `${n} ×${count}`)
-    .join(', ');
 }
 
 function skip(lane: Lane, reason: string): void {

@@ -1,0 +1,87 @@
+/**
+ * Pieces every cluster suite's Node load generator uses (locks, queues, cache): CPU per process
+ * from /proc, a summary of which node serves how many clients, and connection helpers.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { type Reply, RespConnection, RespError } from './resp-client.js';
+
+let clockTicksPerSecond: number | undefined;
+
+/** utime + stime of `pid` in seconds, from /proc/<pid>/stat; undefined when unreadable. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    clockTicksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "pid (comm) ": state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples the CPU time of `pids` (and of this process, as `harness`, unless told not to);
+ * `stop(seconds)` returns each one's % of a core since.
+ */
+export function cpuMeter(
+  pids: Record<string, number>,
+  harness = true,
+): { stop(seconds: number): Record<string, number> } {
+  const own = process.cpuUsage();
+  const before = Object.entries(pids).map(([name, pid]) => [name, pid, cpuSeconds(pid)] as const);
+  return {
+    stop(seconds) {
+      const percent: Record<string, number> = {};
+      if (harness) {
+        const used = process.cpuUsage(own);
+        percent.harness = ((used.user + used.system) / 1e6 / seconds) * 100;
+      }
+      for (const [name, pid, start] of before) {
+        const end = cpuSeconds(pid);
+        if (start !== undefined && end !== undefined) percent[name] = ((end - start) / seconds) * 100;
+      }
+      return percent;
+    },
+  };
+}
+
+/** `n1 ×17, n2 ×17, n3 ×16`: how many clients each node serves. */
+export function spread(nodes: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const n of nodes) counts.set(n, (counts.get(n) ?? 0) + 1);
+  return [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([n, count]) => `${n} ×${count}`)
+    .join(', ');
+}
+
+/** Connecting to a node on loopback: only a node that is not listening takes this long. */
+export const CONNECT_TIMEOUT_MS = 2_000;
+
+/** One connection per port, all or none (a failure closes the ones that opened). */
+export async function connectAll(
+  ports: readonly number[],
+  timeoutMs = CONNECT_TIMEOUT_MS,
+): Promise<RespConnection[]> {
+  const settled = await Promise.allSettled(ports.map((p) => RespConnection.connect(p, timeoutMs)));
+  const connections = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed !== undefined) {
+    for (const c of connections) c.close();
+    throw failed.reason;
+  }
+  return connections;
+}
+
+/** A command whose error reply is a failure of the run, named by its first words. */
+export async function ask(
+  connection: RespConnection,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<Reply> {
+  const reply = await connection.command(args, timeoutMs);
+  if (reply instanceof RespError) throw new Error(`${args.slice(0, 3).join(' ')} → -${reply.message}`);
+  return reply;
+}
