@@ -8,8 +8,6 @@ import type { QueueTotals, TopQueue } from './types.js';
 
 /** Q.DEAD without COUNT. */
 const DEFAULT_DEAD_COUNT = 10;
-/** Queues named in INFO and the metrics: the deepest few, so cardinality stays bounded. */
-export const TOP_QUEUES = 10;
 
 /** Q.* and the `queues` INFO section. */
 export function registerQueueCommands(

@@ -1,7 +1,9 @@
 import type { RaftHost } from '../raft-runtime/host.js';
 import type { QueueMachine } from './machine.js';
-import { TOP_QUEUES } from './resp-commands.js';
 import type { QueueTotals, TopQueue } from './types.js';
+
+/** Queues named in INFO and the metrics: the deepest few, so cardinality stays bounded. */
+export const TOP_QUEUES = 10;
 
 /**
  * Queue totals and the deepest queues over the partitions this node leads: each partition is
