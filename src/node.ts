@@ -4,11 +4,13 @@ import { cacheMetricsSource } from './cache/metrics.js';
 import { registerCacheCommands } from './cache/resp-commands.js';
 import { CacheService } from './cache/service.js';
 import { FrameType } from './cluster/bus/frame.js';
+import { busTlsSocketFactory } from './cluster/bus/tls-sockets.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import { registerClusterCommands } from './cluster/commands.js';
 import { PayloadKind } from './cluster/payload.js';
 import { commandTable } from './commands/table.js';
 import type { Config } from './config/schema.js';
+import { readTlsFiles } from './config/tls-files.js';
 import { CommandRunner } from './http/command-runner.js';
 import { HttpServer } from './http/server.js';
 import { LockMachine } from './lock/machine.js';
@@ -32,6 +34,7 @@ import { registerIntrospectionCommands } from './server/introspection-commands.j
 import { RespServer } from './server/listener.js';
 import type { Authenticator } from './server/session.js';
 import { addStandardInfo } from './server/standard-info.js';
+import { respTlsOptions } from './server/tls.js';
 import { VERSION } from './version.js';
 
 export interface NodeDependencies {
@@ -72,16 +75,22 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
     (err, command) => logger.error({ err, command }, 'command handler failed'),
     commandLatency,
   );
+  const tlsFiles = readTlsFiles(config);
   const resp = new RespServer(
     {
       host: deps.bindHost,
       port: config.port,
+      tls:
+        tlsFiles && config.tlsPort !== 0
+          ? { port: config.tlsPort, options: respTlsOptions(tlsFiles, config.tlsAuthClients) }
+          : undefined,
       maxClients: config.maxclients,
       limits: {
         maxBulkBytes: config.maxBulkBytes,
         maxArgs: config.maxArgs,
         maxInlineBytes: config.maxInlineBytes,
         outputBufferBytes: config.clientOutputBufferBytes,
+        outputBufferHardBytes: config.clientOutputBufferHardBytes,
         maxPendingReplies: config.maxPendingReplies,
         idleTimeoutMs: config.timeoutMs,
       },
@@ -111,6 +120,12 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
       logger,
       bindHost: deps.bindHost,
       port: address.port,
+      busSockets:
+        tlsFiles && config.tlsBus
+          ? busTlsSocketFactory(tlsFiles, (remote, reason) =>
+              logger.warn({ component: 'bus', remote, reason }, 'bus TLS handshake failed'),
+            )
+          : undefined,
       httpPort: config.httpPort,
       group0Extensions: [lockMachine],
       partitionMachine: (groupId, db) => {
@@ -146,7 +161,13 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
     const inner = cluster.host.group(groupId)?.machine.inner;
     return inner instanceof QueueMachine ? inner : undefined;
   };
-  queues = new QueueService({ node: cluster, machineOf: queueMachineOf, tickCheckMs: config.heartbeatMs });
+  queues = new QueueService({
+    node: cluster,
+    machineOf: queueMachineOf,
+    tickCheckMs: config.heartbeatMs,
+    maxLength: config.queueMaxLength,
+    maxMessageBytes: config.queueMaxMessageBytes,
+  });
   const queueService = queues;
   registerQueueCommands(dispatcher, info, queueService, () => ledQueueTotals(cluster.host, queueMachineOf));
   cache = new CacheService({
@@ -198,7 +219,7 @@ export async function startNode(deps: NodeDependencies): Promise<RunningNode> {
     }
   }
   logger.info(
-    { host: address.host, port: address.port, busPort: cluster.self.busPort },
+    { host: address.host, port: address.port, tlsPort: address.tlsPort, busPort: cluster.self.busPort },
     'ready: accepting RESP clients',
   );
 

@@ -25,6 +25,8 @@ export interface LocalNodeSpec {
   readonly port: number;
   readonly busPort: number;
   readonly httpPort: number;
+  /** RESP over TLS, with `baseTlsPort`; null without. */
+  readonly tlsPort: number | null;
   readonly dataDir: string;
   readonly args: readonly string[];
 }
@@ -34,6 +36,8 @@ export interface LocalClusterOptions {
   readonly size: number;
   readonly basePort?: number;
   readonly baseHttpPort?: number;
+  /** Gives node i `--tls-port baseTlsPort + i` (the TLS files go in `extraArgs`). */
+  readonly baseTlsPort?: number;
   readonly dataRoot?: string;
   /** How many of the nodes `start()` starts (default all); start the rest later with `restart(id)`. */
   readonly startCount?: number;
@@ -62,6 +66,7 @@ export class LocalCluster {
         port,
         busPort: port + 10000,
         httpPort: baseHttpPort + i,
+        tlsPort: options.baseTlsPort === undefined ? null : options.baseTlsPort + i,
         dataDir: join(dataRoot, id),
       };
       const args = [
@@ -75,6 +80,7 @@ export class LocalCluster {
         String(spec.httpPort),
         '--data',
         spec.dataDir,
+        ...(spec.tlsPort === null ? [] : ['--tls-port', String(spec.tlsPort)]),
         ...(i === 0 ? [] : ['--join', seed]),
         ...(options.extraArgs ?? []),
       ];
@@ -166,7 +172,10 @@ export class LocalCluster {
   }
 }
 
-/** Resolves once `PING` on `port` answers `+PONG`; rejects after `timeoutMs`. */
+/**
+ * Resolves once `PING` on `port` answers `+PONG`, or `-NOAUTH` from a node that requires a
+ * password (it is up, and answering is all this waits for); rejects after `timeoutMs`.
+ */
 export async function waitForPing(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -186,6 +195,6 @@ function pingOnce(port: number): Promise<boolean> {
     socket.setTimeout(500, () => done(false));
     socket.on('error', () => done(false));
     socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (data) => done(data.toString().startsWith('+PONG')));
+    socket.on('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString())));
   });
 }

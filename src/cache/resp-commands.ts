@@ -1,3 +1,4 @@
+import { ReplyError } from '../lib/errors.js';
 import { array, bulk, double, int, map, NULL, OK, type Reply } from '../resp/reply.js';
 import type { Dispatcher } from '../server/dispatcher.js';
 import type { InfoRegistry } from '../server/info.js';
@@ -12,16 +13,19 @@ export function registerCacheCommands(
   service: CacheService,
 ): void {
   dispatcher.register('cache.set', async (_ctx, args) => {
+    checkEntry(service, args[1]!, args[2]!);
     await service.set(String(args[1]), args[2]!);
     return OK;
   });
 
   dispatcher.register('cache.del', async (_ctx, args) => {
+    checkEntry(service, args[1]!);
     await service.set(String(args[1]), null);
     return OK;
   });
 
   dispatcher.register('cache.get', (_ctx, args) => {
+    checkEntry(service, args[1]!);
     const value = service.get(String(args[1]));
     return value instanceof Promise ? value.then(storedReply) : storedReply(value);
   });
@@ -58,6 +62,18 @@ export function registerCacheCommands(
   });
 
   info.add('cache', 'Cache', () => cacheFigures(service).map(([name, value]) => [`cache_${name}`, value]));
+}
+
+/** Refuses, before any coherence message, a key (and value) no line could hold or carry. */
+function checkEntry(service: CacheService, key: Buffer, value?: Buffer): void {
+  const bytes = key.length + (value?.length ?? 0);
+  const limit = service.maxEntryBytes;
+  if (bytes > limit) {
+    throw new ReplyError(
+      'LIMIT',
+      `key and value of ${bytes} bytes exceed the ${limit} bytes one cache entry may hold (cache-max-bytes, cache-home-max-bytes, 8 MiB at most); nothing was stored`,
+    );
+  }
 }
 
 function storedReply(value: Stored): Reply {

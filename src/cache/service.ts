@@ -5,8 +5,8 @@ import { CodecError } from '../lib/byte-codec.js';
 import { ReplyError } from '../lib/errors.js';
 import { Histogram } from '../lib/histogram.js';
 import { decodeCacheBatch, encodeCacheBatch } from './codec.js';
-import { Directory } from './directory.js';
-import { NodeCache } from './node-cache.js';
+import { Directory, ENTRY_OVERHEAD_BYTES } from './directory.js';
+import { LINE_OVERHEAD_BYTES, NodeCache } from './node-cache.js';
 import {
   type CacheMessage,
   type CacheState,
@@ -62,6 +62,13 @@ export interface LineView {
   /** The directory entry, when this node is the key's home and has one. */
   readonly entry: DirEntry | undefined;
 }
+
+/**
+ * Largest key plus value one cache entry may have. A value travels whole in one bus frame (Data,
+ * PutM, WbData; frames end at 16 MiB): a bigger one was dropped by the bus and left its key busy
+ * at the home until the next ring change.
+ */
+export const MAX_CACHE_ENTRY_BYTES = 8 * 1024 * 1024;
 
 /** 50 µs to about 10 s in steps of 25%: a percentile read from them is within a few percent. */
 export const COHERENCE_BUCKETS_SECONDS: readonly number[] = Array.from(
@@ -150,6 +157,18 @@ export class CacheService {
 
   get epoch(): number {
     return this.#epoch;
+  }
+
+  /**
+   * Key + value bytes CACHE.SET accepts: what a bus frame carries, and what the local cache and
+   * the home's memory can hold as one line within their byte bounds.
+   */
+  get maxEntryBytes(): number {
+    return Math.min(
+      MAX_CACHE_ENTRY_BYTES,
+      this.#o.maxBytes - LINE_OVERHEAD_BYTES,
+      this.#o.homeMaxBytes - ENTRY_OVERHEAD_BYTES,
+    );
   }
 
   get cache(): NodeCache {

@@ -11,7 +11,7 @@ import type { StateMachine } from '../raft-runtime/machine.js';
 import { RaftDb } from '../raft-runtime/raft-db.js';
 import { error, OK, type Reply } from '../resp/reply.js';
 import { FrameType } from './bus/frame.js';
-import { BusTransport } from './bus/transport.js';
+import { type BusSocketFactory, BusTransport } from './bus/transport.js';
 import { Controller } from './controller.js';
 import type { ForwardReply, ForwardRequest } from './forward-codec.js';
 import { Forwarder, ForwardFailed } from './forwarder.js';
@@ -44,6 +44,8 @@ export interface ClusterNodeOptions {
    * and the payload. A CodecError they throw drops the frame with a warning.
    */
   readonly frameHandlers?: ReadonlyMap<number, (peer: string, payload: Uint8Array) => void>;
+  /** How bus sockets are made: mutual TLS with `--tls-bus` (bus/tls-sockets.ts); plain TCP by default. */
+  readonly busSockets?: BusSocketFactory;
 }
 
 export type QueryHandler = (groupId: number, body: Uint8Array, timeoutMs: number) => Promise<Reply>;
@@ -165,6 +167,7 @@ export class ClusterNode {
       clusterName: 'lockstep',
       secret: config.clusterSecret ?? '',
       listen: { host: o.bindHost, port: config.busPort },
+      sockets: o.busSockets,
       log: (level, message, fields) => o.logger[level]({ component: 'bus', ...fields }, message),
       onFrame: (peer, type, payload) => node?.onBusFrame(peer, type, payload),
       onPeerUp: (peer) => node?.onBusFrame(peer, 0, new Uint8Array(0)),

@@ -48,6 +48,11 @@ function checkTls(config: Config): void {
   if (config.tlsBus && config.tlsCaFile === null) {
     throw new ConfigError('--tls-bus needs --tls-ca-file to verify the certificates of the other nodes');
   }
+  if (config.tlsAuthClients && (config.tlsPort === 0 || config.tlsCaFile === null)) {
+    throw new ConfigError(
+      '--tls-auth-clients needs --tls-port and --tls-ca-file to verify client certificates',
+    );
+  }
 }
 
 /** etcd's rule: heartbeats must be frequent enough that a slow one does not start an election. */

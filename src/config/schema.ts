@@ -109,7 +109,13 @@ export const SCHEMA = {
     group: 'security',
     noun: 'path',
     default: null,
-    description: "PEM CA bundle that verifies the other nodes' certificates on the bus.",
+    description: 'PEM CA bundle that verifies bus peers, and clients with tls-auth-clients.',
+  }),
+  'tls-auth-clients': bool({
+    group: 'security',
+    default: false,
+    description:
+      'Clients on tls-port must present a certificate signed by tls-ca-file (Redis defaults to yes).',
   }),
   'tls-bus': bool({
     group: 'security',
@@ -164,6 +170,15 @@ export const SCHEMA = {
     default: 1024 ** 2,
     change: 'live',
     description: 'Stop reading from a client while this many reply bytes wait to be written to it.',
+  }),
+  'client-output-buffer-hard-bytes': bytes({
+    group: 'limits',
+    min: 1024,
+    max: 4 * 1024 ** 3,
+    default: 256 * 1024 ** 2,
+    change: 'live',
+    description:
+      'Disconnect a client once this many reply bytes wait for it (it pipelines more than it reads).',
   }),
   'max-pending-replies': int({
     group: 'limits',
@@ -299,15 +314,16 @@ export const SCHEMA = {
     max: 1_000_000_000,
     default: 1_000_000,
     change: 'live',
-    description: 'Messages one queue holds (ready, leased and delayed); more pushes get -LIMIT.',
+    description:
+      'Messages one queue holds, dead letters included; more pushes get -LIMIT (Q.CONFIG MAXLEN may be lower).',
   }),
   'queue-max-message-bytes': bytes({
     group: 'queue',
     min: 1,
-    max: 512 * 1024 ** 2,
-    default: 1024 ** 2,
+    max: 512 * 1024,
+    default: 512 * 1024,
     change: 'live',
-    description: 'Largest message payload.',
+    description: 'Largest message payload (512 KiB at most); a bigger one gets -LIMIT and nothing is pushed.',
   }),
   'queue-visibility-ms': int({
     group: 'queue',
@@ -346,7 +362,7 @@ export const SCHEMA = {
     max: 1024 ** 4,
     default: 64 * 1024 ** 2,
     description:
-      "This node's local cache (keys and values); least recently used lines are evicted beyond it.",
+      "This node's local cache (keys and values), LRU-evicted beyond it; a bigger CACHE.SET entry gets -LIMIT.",
   }),
   'cache-home-max-bytes': bytes({
     group: 'cache',

@@ -8,7 +8,7 @@ import { ByteReader, ByteWriter, CodecError } from '../lib/byte-codec.js';
  *
  * ```
  * u8 version (1) | u8 op | fields
- * push   (1)  string queue | varint delayMs | bool hasKey | [string dedupKey] | varint n | n × bytes payload
+ * push   (1)  string queue | varint delayMs | u8 flags (1 dedupKey, 2 maxLength) | [string dedupKey] | varint n | n × bytes payload | [varint maxLength]
  * pop    (2)  string queue | varint count | bool hasVisibility | [varint visibilityMs]
  * ack    (3)  string queue | varint n | n × (varint index | varint pos)
  * nack   (4)  string queue | varint index | varint pos | varint delayMs
@@ -30,6 +30,12 @@ export type QueueCommand =
       readonly payloads: readonly Uint8Array[];
       readonly dedupKey?: string;
       readonly delayMs: number;
+      /**
+       * The proposing node's `queue-max-length`: the push is refused if the queue would hold more
+       * messages than this, dead letters included. It travels in the entry so every replica
+       * decides the same, whatever its own configuration. Absent in entries written before it.
+       */
+      readonly maxLength?: number;
     }
   /** visibilityMs undefined: the queue's configured visibility. */
   | { readonly op: 'pop'; readonly queue: string; readonly count: number; readonly visibilityMs?: number }
@@ -64,8 +70,11 @@ export const MAX_POP_COUNT = 10_000;
 export const MAX_ACK_IDS = 10_000;
 export const MAX_PUSH_PAYLOADS = 10_000;
 export const MAX_PAYLOAD_BYTES = 512 * 1024;
-/** All payloads of one push together: one Raft entry should stay a reasonable size. */
-export const MAX_PUSH_BYTES = 64 * 1024 * 1024;
+/**
+ * All payloads of one push together. The entry must fit one bus frame (16 MiB) with room for
+ * the Raft message around it: a bigger one was committed by no follower and wedged its partition.
+ */
+export const MAX_PUSH_BYTES = 8 * 1024 * 1024;
 /** 7 days: the bound of every delay, visibility and extension. */
 export const MAX_QUEUE_MS = 7 * 86_400_000;
 export const MAX_MAX_DELIVERIES = 1_000_000;
@@ -106,6 +115,8 @@ const OPS_BY_CODE: readonly (QueueOp | undefined)[] = [
   'tick',
   'redrive',
 ];
+const PUSH_DEDUP_KEY = 1;
+const PUSH_MAX_LENGTH = 2;
 const CONFIG_MAX_DELIVERIES = 1;
 const CONFIG_VISIBILITY = 2;
 const CONFIG_MAX_LEN = 4;
@@ -142,10 +153,14 @@ export function encodeQueueCommand(c: QueueCommand): Uint8Array {
   switch (c.op) {
     case 'push':
       w.varint(c.delayMs);
-      w.bool(c.dedupKey !== undefined);
+      // Flags 0 and 1 are the `bool hasKey` of entries written before maxLength existed.
+      w.byte(
+        (c.dedupKey !== undefined ? PUSH_DEDUP_KEY : 0) | (c.maxLength !== undefined ? PUSH_MAX_LENGTH : 0),
+      );
       if (c.dedupKey !== undefined) w.string(c.dedupKey, MAX_DEDUP_KEY_BYTES, 'dedup key');
       w.varint(c.payloads.length);
       for (const p of c.payloads) w.bytes(p);
+      if (c.maxLength !== undefined) w.varint(c.maxLength);
       break;
     case 'pop':
       w.varint(c.count);
@@ -209,16 +224,26 @@ function read(r: ByteReader): QueueCommand {
     switch (op) {
       case 'push': {
         const delayMs = r.varint();
-        const dedupKey = r.bool() ? r.string(MAX_DEDUP_KEY_BYTES, 'dedup key') : undefined;
+        const flags = r.byte();
+        if (flags > (PUSH_DEDUP_KEY | PUSH_MAX_LENGTH))
+          throw new QueueCodecError(`unknown push flags ${flags}`);
+        const dedupKey = flags & PUSH_DEDUP_KEY ? r.string(MAX_DEDUP_KEY_BYTES, 'dedup key') : undefined;
         // Every payload takes at least its 1-byte length.
         const n = r.count(1);
         if (n > MAX_PUSH_PAYLOADS) throw new QueueCodecError(`${n} payloads, more than ${MAX_PUSH_PAYLOADS}`);
         const payloads: Uint8Array[] = [];
         for (let i = 0; i < n; i++) payloads.push(r.bytes());
-        c =
-          dedupKey === undefined
-            ? { op, queue, payloads, delayMs }
-            : { op, queue, payloads, dedupKey, delayMs };
+        const push: {
+          op: 'push';
+          queue: string;
+          payloads: Uint8Array[];
+          delayMs: number;
+          dedupKey?: string;
+          maxLength?: number;
+        } = { op, queue, payloads, delayMs };
+        if (dedupKey !== undefined) push.dedupKey = dedupKey;
+        if (flags & PUSH_MAX_LENGTH) push.maxLength = r.varint();
+        c = push;
         break;
       }
       case 'pop': {
@@ -294,6 +319,7 @@ export function validateQueueCommand(c: QueueCommand): void {
     case 'push': {
       checkInt(c.delayMs, 0, MAX_QUEUE_MS, 'delayMs');
       if (c.dedupKey !== undefined) checkString(c.dedupKey, MAX_DEDUP_KEY_BYTES, 'dedup key');
+      if (c.maxLength !== undefined) checkInt(c.maxLength, 1, MAX_MAX_LEN, 'maxLength');
       if (!Array.isArray(c.payloads)) throw new QueueCodecError('payloads is not an array');
       checkInt(c.payloads.length, 1, MAX_PUSH_PAYLOADS, 'number of payloads');
       let total = 0;

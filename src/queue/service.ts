@@ -15,6 +15,10 @@ export interface QueueServiceOptions {
   readonly machineOf: (groupId: number) => QueueMachine | undefined;
   /** How often the leaders check whether a lease, a delay or a dedup key has fallen due. */
   readonly tickCheckMs: number;
+  /** `queue-max-length`: most messages one queue may hold; carried in each push entry. */
+  readonly maxLength?: number;
+  /** `queue-max-message-bytes`: a bigger payload is refused here, before anything is proposed. */
+  readonly maxMessageBytes?: number;
 }
 
 export interface PushRequest {
@@ -92,16 +96,21 @@ export class QueueService {
 
   async push(request: PushRequest): Promise<Reply> {
     this.stats.pushes++;
-    const command: QueueCommand =
-      request.dedupKey === undefined
-        ? { op: 'push', queue: request.queue, payloads: request.payloads, delayMs: request.delayMs }
-        : {
-            op: 'push',
-            queue: request.queue,
-            payloads: request.payloads,
-            delayMs: request.delayMs,
-            dedupKey: request.dedupKey,
-          };
+    const maxBytes = this.#o.maxMessageBytes;
+    const tooBig = maxBytes === undefined ? undefined : request.payloads.find((p) => p.byteLength > maxBytes);
+    if (tooBig !== undefined) {
+      return error(
+        `LIMIT a message of ${tooBig.byteLength} bytes is larger than queue-max-message-bytes (${maxBytes}); nothing was pushed`,
+      );
+    }
+    const command: QueueCommand = {
+      op: 'push',
+      queue: request.queue,
+      payloads: request.payloads,
+      delayMs: request.delayMs,
+      ...(request.dedupKey === undefined ? {} : { dedupKey: request.dedupKey }),
+      ...(this.#o.maxLength === undefined ? {} : { maxLength: this.#o.maxLength }),
+    };
     const reply = await this.#propose(request.queue, command);
     if (reply.t !== 'array') return reply;
     this.stats.messagesPushed += reply.v.length;
@@ -179,7 +188,15 @@ export class QueueService {
   async query(q: QueueQuery): Promise<Reply> {
     const group = this.partitionOf(q.queue);
     if (group === undefined) return notReady();
-    return this.#o.node.query(group, queryPayload(q), 0);
+    let payload: Uint8Array;
+    try {
+      payload = queryPayload(q);
+    } catch (e) {
+      // A queue name out of 1..1024 bytes: a bad argument, as in #propose, not an internal error.
+      if (!(e instanceof CodecError)) throw e;
+      return error(`ERR ${e.message}`);
+    }
+    return this.#o.node.query(group, payload, 0);
   }
 
   /** Answers a query sent to this node (it hosts a replica of `groupId`). */

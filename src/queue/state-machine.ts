@@ -118,7 +118,8 @@ const compareMessages = (a: Message, b: Message): number => a.index - b.index ||
  *   redelivered message goes back to its place, not to the end). Each pop counts a delivery.
  * - push: a dedup key seen within DEDUP_WINDOW_MS (from the first push; duplicates do not
  *   extend it) answers the first push's ids with `duplicate`; otherwise MAXLEN (> 0) refuses
- *   a push that would take ready + inflight + delayed above it (LIMIT, nothing changes).
+ *   a push that would take ready + inflight + delayed above it (LIMIT, nothing changes), and
+ *   so does the proposing node's queue-max-length carried in the entry, counting dead letters.
  * - ack deletes messages in any state but dead; nack returns an inflight message (dead if it
  *   has had MAXDELIVERIES, else delayed or ready); extend sets an inflight lease to now + ms.
  * - config changes apply from then on: a lower MAXLEN drops nothing, a lower MAXDELIVERIES
@@ -456,6 +457,15 @@ export class QueueStateMachine {
     const { maxLen } = rec?.config ?? DEFAULT_QUEUE_CONFIG;
     if (maxLen > 0 && (rec === undefined ? 0 : liveCount(rec)) + n > maxLen) {
       return { kind: 'error', code: 'LIMIT', message: `queue '${cmd.queue}' is at MAXLEN ${maxLen}` };
+    }
+    // The node-wide cap bounds memory, so it counts every message held, dead letters too.
+    const held = rec === undefined ? 0 : rec.messages.size;
+    if (cmd.maxLength !== undefined && held + n > cmd.maxLength) {
+      return {
+        kind: 'error',
+        code: 'LIMIT',
+        message: `queue '${cmd.queue}' holds ${held} messages (dead letters included); ${n} more would exceed queue-max-length ${cmd.maxLength}`,
+      };
     }
     rec ??= this.#create(cmd.queue);
     const delayed = cmd.delayMs > 0;

@@ -9,6 +9,12 @@ import type { Session } from './session.js';
 export interface ConnectionLimits extends DecoderLimits {
   /** Stop reading from a client while this many reply bytes wait to be written to it. */
   outputBufferBytes: number;
+  /**
+   * Close a client as soon as this many reply bytes wait for it. Pausing reads alone does not
+   * bound memory: the commands of one chunk already read (thousands of small GETs of one big
+   * value) each add a reply, and a node once died of a 5 GB reply buffer that way.
+   */
+  outputBufferHardBytes: number;
   /** Stop reading while this many commands of one client still wait for their replies. */
   maxPendingReplies: number;
   /** Close a client idle for this long; 0 = never. */
@@ -95,6 +101,7 @@ export class Connection {
     if (this.#slots.length === 0 && !(result instanceof Promise)) {
       this.#out.append(result, this.session.protocol);
       if (closeAfter) this.close();
+      else this.#enforceHardLimit();
       return;
     }
     const slot: Slot = { reply: null, closeAfter };
@@ -118,9 +125,25 @@ export class Connection {
         this.close();
         return;
       }
+      if (this.#enforceHardLimit()) return;
     }
     this.#scheduleFlush();
     this.#maybeResume();
+  }
+
+  /**
+   * Drops the client whose unread replies exceed the hard limit, as Redis's
+   * `client-output-buffer-limit` does: its pending replies are discarded, other clients are
+   * not affected. True when it did.
+   */
+  #enforceHardLimit(): boolean {
+    if (this.outputBytes <= this.limits.outputBufferHardBytes) return false;
+    this.#ending = true;
+    this.#out.take();
+    this.#slots.length = 0;
+    this.session.closeAfterReply = true;
+    this.socket.destroy();
+    return true;
   }
 
   #onProtocolError(err: ProtocolError): void {

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { Connection, type ConnectionLimits } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
 import { type Authenticator, Session } from './session.js';
@@ -6,16 +7,28 @@ import { type Authenticator, Session } from './session.js';
 export interface RespServerOptions {
   host: string;
   port: number;
+  /** RESP over TLS on a second port (`--tls-port`): the same clients, limits and `maxclients`. */
+  tls?: { port: number; options: TlsOptions } | undefined;
   maxClients: number;
   limits: ConnectionLimits;
+}
+
+export interface RespAddress {
+  host: string;
+  port: number;
+  /** The TLS port listened on; null without `--tls-port`. */
+  tlsPort: number | null;
 }
 
 /**
  * Accepts client connections and owns their lifecycle: ids, `maxclients`, the client registry
  * behind CLIENT LIST/KILL, and a clean shutdown that lets queued replies reach their clients.
+ * A TLS port is just another way in: its sockets, once the handshake is done, go through the
+ * same `#accept`, so both ports share one registry, one `maxclients`, AUTH and the limits.
  */
 export class RespServer {
   readonly #server: Server;
+  readonly #tlsServer: Server | undefined;
   readonly #connections = new Map<number, Connection>();
   #nextClientId = 1;
   #totalConnections = 0;
@@ -27,18 +40,23 @@ export class RespServer {
     readonly authenticator: Authenticator,
   ) {
     this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    // A failed handshake (a plaintext client, an unknown certificate) never becomes a client;
+    // without a 'tlsClientError' listener Node just destroys its socket, which is all we want.
+    this.#tlsServer =
+      options.tls &&
+      createTlsServer({ ...options.tls.options, noDelay: true }, (socket) => this.#accept(socket));
   }
 
-  listen(): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.options.port, this.options.host, () => {
-        this.#server.off('error', reject);
-        const address = this.#server.address();
-        const port = typeof address === 'object' && address ? address.port : this.options.port;
-        resolve({ host: this.options.host, port });
-      });
-    });
+  async listen(): Promise<RespAddress> {
+    const port = await listenOn(this.#server, this.options.port, this.options.host);
+    const tlsPort =
+      this.#tlsServer && this.options.tls
+        ? await listenOn(this.#tlsServer, this.options.tls.port, this.options.host).catch((e: unknown) => {
+            this.#server.close();
+            throw e;
+          })
+        : null;
+    return { host: this.options.host, port, tlsPort };
   }
 
   get connections(): ReadonlyMap<number, Connection> {
@@ -77,7 +95,8 @@ export class RespServer {
 
   /** Stops accepting, lets each client receive what is queued, then closes; bounded by `graceMs`. */
   async close(graceMs = 2000): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const servers = this.#tlsServer ? [this.#server, this.#tlsServer] : [this.#server];
+    const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const connection of this.#connections.values()) connection.close();
     const deadline = setTimeout(() => {
       for (const connection of this.#connections.values()) connection.socket.destroy();
@@ -85,4 +104,16 @@ export class RespServer {
     await closed;
     clearTimeout(deadline);
   }
+}
+
+/** Listens and resolves to the port bound (the one asked for, or the one picked for port 0). */
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
 }

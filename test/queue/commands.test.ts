@@ -46,6 +46,14 @@ const queueCommand: fc.Arbitrary<QueueCommand> = fc.oneof(
     dedupKey: name,
     delayMs: ms,
   }),
+  record({
+    op: fc.constant('push' as const),
+    queue: name,
+    payloads: fc.array(payload, { minLength: 1, maxLength: 5 }),
+    dedupKey: name,
+    delayMs: ms,
+    maxLength: fc.integer({ min: 1, max: QUEUE_LIMITS.maxMaxLen }),
+  }),
   record({ op: fc.constant('pop' as const), queue: name, count: fc.integer({ min: 1, max: 10_000 }) }),
   record({
     op: fc.constant('pop' as const),
@@ -118,6 +126,13 @@ t.test('the encoding is the documented one', async (t) => {
       }),
     ),
     '0101' + '0171' + 'ac02' + '01016b' + '01' + '026869',
+  );
+  t.equal(
+    hex(
+      encodeQueueCommand({ op: 'push', queue: 'q', payloads: [utf8.encode('hi')], delayMs: 0, maxLength: 5 }),
+    ),
+    '0101' + '0171' + '00' + '02' + '01' + '026869' + '05',
+    "flags bit 2: the proposing node's queue-max-length, after the payloads",
   );
   t.equal(hex(encodeQueueCommand({ op: 'pop', queue: 'q', count: 3 })), '0102' + '0171' + '03' + '00');
   t.equal(

@@ -442,7 +442,15 @@ export class BusTransport {
     const probe = this.#probes.get(connection);
     if (probe !== undefined) {
       this.#probes.delete(connection);
-      probe.reject(new Error(`no node answered on the bus at ${connection.remoteAddress}`));
+      // A peer that sent its HELLO and then hung up refused our proof: say so, not "no node".
+      const heard = connection.peer?.nodeId;
+      probe.reject(
+        new Error(
+          heard === undefined
+            ? `no node answered on the bus at ${connection.remoteAddress}`
+            : `node ${heard} at ${connection.remoteAddress} refused this node's proof of the cluster secret (another --cluster-secret?)`,
+        ),
+      );
     }
     if (this.#closed) return;
     const peer = this.#peers.get(connection.expectedPeerId ?? connection.peer?.nodeId ?? '');

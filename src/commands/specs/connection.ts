@@ -50,7 +50,8 @@ const clientSubcommands: readonly CommandSpec[] = [
   {
     name: 'client|list',
     arity: -2,
-    flags: ['admin', 'noauth', 'loading', 'stale'],
+    // Not `noauth`: it shows every client's address, name and user, which a stranger must not see.
+    flags: ['admin', 'loading', 'stale'],
     categories: ['admin', 'connection'],
     group: 'connection',
     since,
