@@ -2,6 +2,7 @@ import { FrameType } from '../cluster/bus/frame.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import { Ring } from '../cluster/ring.js';
 import { CodecError } from '../lib/byte-codec.js';
+import { steadyNowMs } from '../lib/clock.js';
 import { ReplyError } from '../lib/errors.js';
 import { Histogram } from '../lib/histogram.js';
 import { decodeCacheBatch, encodeCacheBatch } from './codec.js';
@@ -236,7 +237,7 @@ export class CacheService {
     if (!this.#allConfirmed()) {
       throw new ReplyError('TRYAGAIN', `the cache is moving to a new ring (epoch ${this.#epoch}); retry`);
     }
-    const now = Date.now();
+    const now = steadyNowMs();
     let heard = 0;
     for (const id of ring.nodeIds) {
       if (id === this.#self) heard++;

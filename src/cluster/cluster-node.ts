@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { HostPort } from '../config/setting.js';
 import { CodecError } from '../lib/byte-codec.js';
+import { steadyNowMs } from '../lib/clock.js';
 import { systemRandom } from '../lib/random.js';
 import { encodeEnvelope } from '../raft-runtime/envelope.js';
 import { RaftUnavailable } from '../raft-runtime/group.js';
@@ -74,7 +75,7 @@ export class ClusterNode {
   #config: Config;
   readonly #log: Logger;
   readonly #lastHeardMs = new Map<string, number>();
-  readonly #startedMs = Date.now();
+  readonly #startedMs = steadyNowMs();
   #meta: MetaMachine | undefined;
   readonly #extensions: readonly Group0Extension[];
   readonly #queryHandlers: ReadonlyMap<PayloadKind, QueryHandler>;
@@ -135,7 +136,7 @@ export class ClusterNode {
       replicasOf: (groupId) => this.#replicasOf(groupId),
       requestTimeoutMs: () => this.#config.requestTimeoutMs,
       attemptTimeoutMs: Math.max(1000, 2 * config.electionTimeoutMs),
-      now: Date.now,
+      now: steadyNowMs,
     });
     this.controller = new Controller({
       host: this.host,
@@ -146,10 +147,10 @@ export class ClusterNode {
         if (reply.t === 'error') throw new Error(reply.v);
       },
       init: { partitions: config.partitions, replicas: config.replicas, metaVotersMax: config.metaVotersMax },
-      silentForMs: (peer) => Date.now() - (this.#lastHeardMs.get(peer) ?? this.#startedMs),
+      silentForMs: (peer) => steadyNowMs() - (this.#lastHeardMs.get(peer) ?? this.#startedMs),
       downAfterMs: config.downAfterMs,
       reassignAfterMs: config.reassignAfterMs,
-      now: Date.now,
+      now: steadyNowMs,
       setBusPeers: (members) =>
         transport.setPeers(
           members.filter((m) => m.id !== this.id).map((m) => ({ id: m.id, host: m.host, port: m.busPort })),
@@ -282,9 +283,9 @@ export class ClusterNode {
     this.#joining = true;
     for (const groupId of this.host.groupIds()) this.host.destroyGroup(groupId);
     this.#meta = undefined;
-    const deadline = Date.now() + this.#config.requestTimeoutMs;
+    const deadline = steadyNowMs() + this.#config.requestTimeoutMs;
     let refused: string | null = 'timed out';
-    while (Date.now() < deadline && !this.#closed) {
+    while (steadyNowMs() < deadline && !this.#closed) {
       refused = await this.#joinOnce(seed);
       if (refused === null) return OK;
       await new Promise((r) => setTimeout(r, 200));
@@ -306,11 +307,11 @@ export class ClusterNode {
    * applied everything committed before the call; `-NOQUORUM` when no leader confirms in time.
    */
   async readBarrier(groupId: number): Promise<Reply | null> {
-    const deadline = Date.now() + this.#config.requestTimeoutMs;
+    const deadline = steadyNowMs() + this.#config.requestTimeoutMs;
     let last = 'no leader known';
-    while (Date.now() < deadline) {
+    while (steadyNowMs() < deadline) {
       try {
-        const timeoutMs = Math.max(1, deadline - Date.now());
+        const timeoutMs = Math.max(1, deadline - steadyNowMs());
         await withTimeout(this.host.read(groupId), timeoutMs);
         return null;
       } catch (e) {
@@ -341,12 +342,12 @@ export class ClusterNode {
    * bus, retrying across failures until `timeoutMs` (+ the request timeout to find a replica).
    */
   async query(groupId: number, payload: Uint8Array, timeoutMs: number): Promise<Reply> {
-    const deadline = Date.now() + timeoutMs + this.#config.requestTimeoutMs;
+    const deadline = steadyNowMs() + timeoutMs + this.#config.requestTimeoutMs;
     let attempt = 0;
     let last = 'no replica known';
-    while (Date.now() < deadline) {
+    while (steadyNowMs() < deadline) {
       if (attempt++ > 0) await new Promise((r) => setTimeout(r, 10));
-      const remainingMs = Math.max(0, Math.min(timeoutMs, deadline - Date.now()));
+      const remainingMs = Math.max(0, Math.min(timeoutMs, deadline - steadyNowMs()));
       if (this.host.group(groupId) !== undefined) return this.#answerQuery(groupId, payload, remainingMs);
       // Any replica answers (reads go through ReadIndex there); rotate on failure.
       const replicas = this.#replicasOf(groupId).filter((id) => id !== this.id);
@@ -381,9 +382,9 @@ export class ClusterNode {
 
   /** Hands leadership of a group to `to`, on whichever node leads it. */
   async transfer(groupId: number, to: string): Promise<Reply> {
-    const deadline = Date.now() + this.#config.requestTimeoutMs;
+    const deadline = steadyNowMs() + this.#config.requestTimeoutMs;
     let target: string | undefined = this.id;
-    while (Date.now() < deadline) {
+    while (steadyNowMs() < deadline) {
       const local = this.host.group(groupId);
       if (local?.isLeader) {
         if (!local.raw.status().confState.voters.includes(to)) {
@@ -435,7 +436,7 @@ export class ClusterNode {
   }
 
   #heard(peer: string): void {
-    this.#lastHeardMs.set(peer, Date.now());
+    this.#lastHeardMs.set(peer, steadyNowMs());
   }
 
   /** The transport's callback: a frame from an authenticated peer (type 0: it just connected). */
@@ -461,7 +462,7 @@ export class ClusterNode {
           return { kind: 'redirect', id, leaderId: replica?.raw.leaderId ?? '' };
         }
         const envelope = encodeEnvelope({
-          timeMs: Date.now(),
+          timeMs: steadyNowMs(),
           session: request.session,
           seq: request.seq,
           ackedBelow: request.ackedBelow,

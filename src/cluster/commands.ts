@@ -1,3 +1,4 @@
+import { setWallClockSkew } from '../lib/clock-skew.js';
 import { errors, ReplyError } from '../lib/errors.js';
 import { bulk, OK, type Reply } from '../resp/reply.js';
 import type { Dispatcher } from '../server/dispatcher.js';
@@ -37,14 +38,24 @@ export function registerClusterCommands(
   });
   dispatcher.register('raft.noop', (_ctx, args) => node.noop(args.length > 1 ? groupArg(args[1]!, node) : 0));
 
-  dispatcher.register('debug.partition', (_ctx, args) => {
+  const requireDebug = (): void => {
     if (!debugEnabled) {
       throw new ReplyError(
         'ERR',
         'DEBUG commands are disabled; start the node with --enable-debug-command yes',
       );
     }
+  };
+  dispatcher.register('debug.partition', (_ctx, args) => {
+    requireDebug();
     node.transport.partition(new Set(args.slice(1).map(String)));
+    return OK;
+  });
+  dispatcher.register('debug.clockskew', (_ctx, args) => {
+    requireDebug();
+    const offset = String(args[1]);
+    if (!/^-?\d{1,10}$/.test(offset)) throw errors.notInteger();
+    setWallClockSkew(Number(offset));
     return OK;
   });
 

@@ -1,5 +1,6 @@
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import { PayloadKind, withKind } from '../cluster/payload.js';
+import { steadyNowMs } from '../lib/clock.js';
 import { ReplyError } from '../lib/errors.js';
 import { error, int, NULL, type Reply } from '../resp/reply.js';
 import type { Session } from '../server/session.js';
@@ -145,7 +146,7 @@ export class LockService {
     if (refused !== null) return refused;
     const locks = this.table();
     if (locks === undefined) return error('TRYAGAIN this node has no copy of the lock table yet');
-    return { status: locks.status(name), nowMs: Date.now() };
+    return { status: locks.status(name), nowMs: steadyNowMs() };
   }
 
   async list(pattern: string | undefined, count: number | undefined): Promise<string[] | Reply> {
@@ -193,7 +194,7 @@ export class LockService {
     const locks = this.table();
     if (this.#tickInFlight || g0 === undefined || !g0.isLeader || locks === undefined) return;
     const due = locks.nextDeadlineMs();
-    if (due === null || due > Date.now()) return;
+    if (due === null || due > steadyNowMs()) return;
     this.#tickInFlight = true;
     this.stats.ticksProposed++;
     void this.#propose({ op: 'tick' }).finally(() => {

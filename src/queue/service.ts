@@ -2,6 +2,7 @@ import type { ClusterNode } from '../cluster/cluster-node.js';
 import { PayloadKind, withKind } from '../cluster/payload.js';
 import { partitionOf } from '../cluster/ring.js';
 import { CodecError } from '../lib/byte-codec.js';
+import { steadyNowMs } from '../lib/clock.js';
 import { array, error, int, map, NULL, type Reply } from '../resp/reply.js';
 import type { Session } from '../server/session.js';
 import { encodeQueueCommand, type QueueCommand } from './commands.js';
@@ -127,7 +128,7 @@ export class QueueService {
         ? { op: 'pop', queue, count: request.count ?? 1 }
         : { op: 'pop', queue, count: request.count ?? 1, visibilityMs: request.visibilityMs };
     const forever = request.blockMs === 0;
-    const deadline = request.blockMs === undefined ? 0 : Date.now() + request.blockMs;
+    const deadline = request.blockMs === undefined ? 0 : steadyNowMs() + request.blockMs;
     let blocked = false;
     try {
       for (;;) {
@@ -137,7 +138,7 @@ export class QueueService {
           this.stats.messagesPopped += reply.v.length;
           return request.count === undefined ? reply.v[0]! : reply;
         }
-        const remainingMs = forever ? WAIT_SLICE_MS : deadline - Date.now();
+        const remainingMs = forever ? WAIT_SLICE_MS : deadline - steadyNowMs();
         if (request.blockMs === undefined || remainingMs <= 0 || session.closed) return NULL;
         if (!blocked) {
           blocked = true;
@@ -300,7 +301,7 @@ export class QueueService {
   /** On each partition this node leads: propose a tick when something has fallen due. */
   #maybeTick(): void {
     const host = this.#o.node.host;
-    const now = Date.now();
+    const now = steadyNowMs();
     for (const groupId of host.groupIds()) {
       if (groupId === 0 || this.#ticking.has(groupId) || !host.group(groupId)?.isLeader) continue;
       const due = this.#o.machineOf(groupId)?.state.nextDeadlineMs();

@@ -100,4 +100,16 @@ export const clusterCommands: readonly CommandSpec[] = [
     arguments: [{ name: 'node-id', type: 'string', optional: true, multiple: true }],
     reply: 'Simple string OK.',
   },
+  {
+    name: 'debug.clockskew',
+    arity: 2,
+    flags: ['admin', 'stale'],
+    categories: ['admin'],
+    group: 'cluster',
+    since,
+    summary:
+      "Fault injection (only with --enable-debug-command yes): moves this node's wall clock (Date.now) by offset ms, as a stepped NTP clock would; 0 restores it. The monotonic clock is left alone.",
+    arguments: [{ name: 'offset-ms', type: 'integer' }],
+    reply: 'Simple string OK.',
+  },
 ];
