@@ -101,6 +101,11 @@ interface Waiter {
  * - *Majority contact*: a node serves nothing while it has not heard from a majority of the live
  *   members within `contactWindowMs` (half of down-after-ms): a node cut off from the majority
  *   stops before the majority can mark it down and move on without it.
+ * - *Leader contact*: nor while it has not heard from group 0's leader, the one node that marks
+ *   members down, within `contactWindowMs`. Majority contact alone is not enough when the
+ *   network is not transitive: in a bridge partition a node can hear a majority (through the
+ *   bridge node) while the leader cannot hear it, marks it down and lets the rest write; the
+ *   chaos tool found exactly that (a read of a value overwritten on the other side).
  *
  * The price of the flush is that every value cached at that moment is gone (reads return nil
  * until written again), including dirty values at a node that died — this is a cache, not a
@@ -247,6 +252,13 @@ export class CacheService {
       throw new ReplyError(
         'TRYAGAIN',
         `this node has not heard from a majority of the cache ring within ${this.#o.contactWindowMs} ms; its lines may be stale`,
+      );
+    }
+    const sinceLeaderMs = this.#o.node.msSinceMetaLeaderContact();
+    if (sinceLeaderMs === undefined || sinceLeaderMs >= this.#o.contactWindowMs) {
+      throw new ReplyError(
+        'TRYAGAIN',
+        `this node has not heard from the cluster's leader within ${this.#o.contactWindowMs} ms; its ring may be stale`,
       );
     }
   }

@@ -411,6 +411,25 @@ export class ClusterNode {
     return this.#lastHeardMs.get(peer);
   }
 
+  /**
+   * How long ago this node last heard its metadata group's leader *as leader* (0 when it leads
+   * group 0 itself), or undefined when it knows no leader. Both clocks must agree: the Raft
+   * ticks since the last append or heartbeat (a deposed leader that still sends other frames
+   * does not count) and the steady time since the leader's last frame (ticks do not run while
+   * the process is paused, so a node resumed after SIGSTOP must not think it heard anyone).
+   * The leader marks a silent member down after down-after-ms; a member that stops trusting
+   * its view well before that can never serve what the new ring has moved on from.
+   */
+  msSinceMetaLeaderContact(): number | undefined {
+    const g0 = this.host.group(0);
+    if (g0 === undefined) return undefined;
+    if (g0.isLeader) return 0;
+    const leader = g0.raw.leaderId;
+    const heard = leader === null ? undefined : this.#lastHeardMs.get(leader);
+    if (heard === undefined) return undefined;
+    return Math.max(steadyNowMs() - heard, g0.raw.electionElapsed * this.#config.heartbeatMs);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

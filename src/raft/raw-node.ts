@@ -85,6 +85,11 @@ export class RawNode {
     return this.#raft.leaderId;
   }
 
+  /** Ticks since a follower last heard its leader (or since the leader last confirmed a quorum). */
+  get electionElapsed(): number {
+    return this.#raft.electionElapsed;
+  }
+
   get commitIndex(): number {
     return this.#raft.log.committed;
   }
