@@ -7,7 +7,7 @@ import {
   type Operation,
   type RegisterValue,
   valueKey,
-} from '../helpers/linearizability.js';
+} from '../../tools/chaos/linearizability.js';
 
 /** `w('a', 0, 10)`: write "a" invoked at 0, returned at 10 (null: never returned). */
 const w = (value: RegisterValue, invokeMs: number, returnMs: number | null, key = 'k'): Operation => ({

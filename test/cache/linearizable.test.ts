@@ -1,6 +1,6 @@
 import t from 'tap';
+import { checkLinearizable, type Operation } from '../../tools/chaos/linearizability.js';
 import { client, FAST_CLUSTER_ARGS, startTestCluster, waitForCluster } from '../helpers/cluster.js';
-import { checkLinearizable, type Operation } from '../helpers/linearizability.js';
 
 /**
  * Issue 8, acceptance 3: concurrent CACHE.GET/CACHE.SET from clients on every node, on a few

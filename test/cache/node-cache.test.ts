@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { NodeCache } from '../../src/cache/node-cache.js';
 import { PROTOCOLS, type Stored } from '../../src/cache/protocol.js';
-import { checkLinearizable, type Operation } from '../helpers/linearizability.js';
+import { checkLinearizable, type Operation } from '../../tools/chaos/linearizability.js';
 import { Cluster } from './harness.js';
 
 const NODES = ['n1', 'n2', 'n3'];

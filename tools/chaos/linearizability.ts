@@ -133,7 +133,7 @@ export function isLinearizableRegister(ops: readonly Operation[], initial: Regis
       if (ok) {
         const after = op.kind === 'write' ? keys[i]! : state;
         const bits = linearized | (1n << BigInt(i));
-        const memo = `${bits.toString(36)}|${after}`;
+        const memo = `${bits.toString(16)}|${after}`;
         if (!seen.has(memo)) {
           seen.add(memo);
           stack.push({ call: entry, state });
