@@ -149,7 +149,8 @@ export class ByteReader {
   bytes(): Uint8Array {
     const n = this.varint();
     this.#need(n, 'a byte string');
-    const out = this.#buf.slice(this.#pos, this.#pos + n);
+    // Uint8Array's slice, which copies: on a Buffer (what the bus hands over) Buffer#slice is a view.
+    const out = Uint8Array.prototype.slice.call(this.#buf, this.#pos, this.#pos + n);
     this.#pos += n;
     return out;
   }
