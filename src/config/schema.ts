@@ -272,9 +272,9 @@ export const SCHEMA = {
   'snapshot-chunk-bytes': bytes({
     group: 'cluster',
     min: 1024,
-    max: 64 * 1024 ** 2,
+    max: 8 * 1024 ** 2,
     default: 1024 ** 2,
-    description: 'Size of one InstallSnapshot chunk on the bus.',
+    description: 'Size of one InstallSnapshot chunk on the bus (8 MiB at most: a bus frame ends at 16 MiB).',
   }),
   'raft-max-inflight': int({
     group: 'cluster',
@@ -286,9 +286,10 @@ export const SCHEMA = {
   'raft-max-append-bytes': bytes({
     group: 'cluster',
     min: 1024,
-    max: 64 * 1024 ** 2,
+    max: 8 * 1024 ** 2,
     default: 1024 ** 2,
-    description: 'Largest batch of entries in one AppendEntries message.',
+    description:
+      'Largest batch of entries in one AppendEntries message (8 MiB at most: a bus frame ends at 16 MiB).',
   }),
 
   'lock-default-ttl-ms': int({
@@ -324,31 +325,6 @@ export const SCHEMA = {
     default: 512 * 1024,
     change: 'live',
     description: 'Largest message payload (512 KiB at most); a bigger one gets -LIMIT and nothing is pushed.',
-  }),
-  'queue-visibility-ms': int({
-    group: 'queue',
-    min: 1,
-    max: MAX_TIMER_MS,
-    default: 30_000,
-    change: 'live',
-    description: 'Lease of a popped message when Q.POP gives no VISIBILITY.',
-  }),
-  'queue-max-deliveries': int({
-    group: 'queue',
-    min: 0,
-    max: 1_000_000,
-    default: 16,
-    change: 'live',
-    description:
-      'Deliveries before a message moves to the dead-letter list, unless Q.CONFIG says otherwise; 0 = never.',
-  }),
-  'queue-dedup-window-ms': int({
-    group: 'queue',
-    min: 0,
-    max: MAX_TIMER_MS,
-    default: 300_000,
-    change: 'live',
-    description: 'How long a DEDUP key makes a repeated push a no-op.',
   }),
 
   'cache-protocol': oneOf(['mesi', 'moesi'], {

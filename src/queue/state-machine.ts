@@ -96,6 +96,23 @@ export interface QueueMachineOptions {
 const compareMessages = (a: Message, b: Message): number => a.index - b.index || a.pos - b.pos;
 
 /**
+ * Most payload bytes one pop, peek or dead-letter listing returns (at least one message): the
+ * reply crosses the bus in one frame, and frames end at 16 MiB. COUNT 10000 of 512 KiB
+ * messages would otherwise build a reply no frame can carry, and a pop's leases would be taken
+ * for messages the client never sees until they expire.
+ */
+export const MAX_REPLY_PAYLOAD_BYTES = 8 * 1024 * 1024;
+
+function withinReplyBytes(messages: readonly Message[]): readonly Message[] {
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    bytes += messages[i]!.payload.byteLength;
+    if (i > 0 && bytes > MAX_REPLY_PAYLOAD_BYTES) return messages.slice(0, i);
+  }
+  return messages;
+}
+
+/**
  * A partition's queues (DESIGN.md §7). Pure and deterministic: time is the entry's `timeMs`,
  * message ids are entry indexes, and every observable order (events, rows, snapshot) is a
  * sorted or id order.
@@ -248,14 +265,14 @@ export class QueueStateMachine {
   peek(queue: string, count: number): QueueMessage[] {
     const rec = this.#queues.get(queue);
     if (rec === undefined || count <= 0) return [];
-    return rec.ready.take(count).map(toQueueMessage);
+    return withinReplyBytes(rec.ready.take(count)).map(toQueueMessage);
   }
 
   /** The first `count` dead-lettered messages, in id order. */
   dead(queue: string, count: number): QueueMessage[] {
     const rec = this.#queues.get(queue);
     if (rec === undefined || count <= 0) return [];
-    return rec.dead.take(count).map(toQueueMessage);
+    return withinReplyBytes(rec.dead.take(count)).map(toQueueMessage);
   }
 
   /** One message in any state (undefined if there is no such message). */
@@ -509,7 +526,11 @@ export class QueueStateMachine {
     if (rec === undefined || rec.ready.size === 0) return { kind: 'popped', messages: [] };
     const until = this.#now + (visibilityMs ?? rec.config.visibilityMs);
     const messages: QueueMessage[] = [];
+    let bytes = 0;
     for (let m = rec.ready.first(); m !== undefined && messages.length < count; m = rec.ready.first()) {
+      // A reply crosses the bus in one frame: stop short of MAX_REPLY_PAYLOAD_BYTES (one message always fits).
+      bytes += m.payload.byteLength;
+      if (messages.length > 0 && bytes > MAX_REPLY_PAYLOAD_BYTES) break;
       rec.ready.shift();
       m.state = 'inflight';
       m.deliveries += 1;

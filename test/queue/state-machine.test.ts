@@ -5,6 +5,7 @@ import { decodeSnapshot, encodeSnapshot } from '../../src/queue/rows.js';
 import {
   DEDUP_WINDOW_MS,
   DEFAULT_QUEUE_CONFIG,
+  MAX_REPLY_PAYLOAD_BYTES,
   type QueueEvent,
   type QueueOutcome,
   type QueueResult,
@@ -568,4 +569,15 @@ t.test('large FIFO queue with redeliveries keeps id order', async (t) => {
   );
   t.same(restored.rows(), log.machine.rows());
   t.same(decodeSnapshot(encodeSnapshot(log.machine.rows())), log.machine.rows());
+});
+
+t.test('a pop, a peek and a dead-letter listing stop at MAX_REPLY_PAYLOAD_BYTES', async (t) => {
+  const log = new Log();
+  const big = new Uint8Array(512 * 1024);
+  for (let i = 0; i < 5; i++) log.apply({ op: 'push', queue: 'q', payloads: Array(4).fill(big), delayMs: 0 });
+  const perReply = MAX_REPLY_PAYLOAD_BYTES / big.byteLength;
+  t.equal(log.machine.peek('q', 20).length, perReply, `a peek of 20 returns ${perReply}`);
+  const r = log.apply({ op: 'pop', queue: 'q', count: 20 });
+  t.equal(r.kind === 'popped' ? r.messages.length : -1, perReply, 'a pop of 20 leases only what fits');
+  t.equal(log.machine.peek('q', 20).length, 20 - perReply, 'the rest stay ready');
 });
