@@ -6,7 +6,7 @@ import { CodecError } from '../lib/byte-codec.js';
 import { steadyNowMs } from '../lib/clock.js';
 import { systemRandom } from '../lib/random.js';
 import { encodeEnvelope } from '../raft-runtime/envelope.js';
-import { RaftUnavailable } from '../raft-runtime/group.js';
+import { APPENDED_BUT_UNKNOWN, RaftUnavailable } from '../raft-runtime/group.js';
 import { RaftHost } from '../raft-runtime/host.js';
 import type { StateMachine } from '../raft-runtime/machine.js';
 import { RaftDb } from '../raft-runtime/raft-db.js';
@@ -491,7 +491,8 @@ export class ClusterNode {
           return { kind: 'done', id, reply: await this.host.propose(request.group, envelope) };
         } catch (e) {
           if (!(e instanceof RaftUnavailable)) throw e;
-          return { kind: 'redirect', id, leaderId: e.leaderId ?? '' };
+          const appended = APPENDED_BUT_UNKNOWN.has(e.reason);
+          return { kind: 'redirect', id, leaderId: e.leaderId ?? '', ...(appended ? { appended } : {}) };
         }
       }
       case 'join': {

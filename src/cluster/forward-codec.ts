@@ -48,8 +48,13 @@ export type ForwardRequest =
 export type ForwardReply =
   /** Done; `reply` is what the client sees (absent for an entry that applies nothing). */
   | { readonly kind: 'done'; readonly id: number; readonly reply: Reply | undefined }
-  /** This node cannot run it: try `leaderId` (empty when unknown). */
-  | { readonly kind: 'redirect'; readonly id: number; readonly leaderId: string };
+  /**
+   * This node cannot run it: try `leaderId` (empty when unknown). `appended`: this node had
+   * appended the entry before it lost leadership, so it may still commit (the caller must not
+   * answer "nothing was applied"; found by the chaos tool as a popped message whose push had
+   * been refused with -NOQUORUM).
+   */
+  | { readonly kind: 'redirect'; readonly id: number; readonly leaderId: string; readonly appended?: true };
 
 const VERSION = 1;
 const KINDS = { propose: 1, join: 2, transfer: 3, query: 4 } as const;
@@ -150,7 +155,7 @@ export function encodeForwardReply(r: ForwardReply): Uint8Array {
   w.byte(VERSION);
   w.varint(r.id);
   if (r.kind === 'redirect') {
-    w.byte(2);
+    w.byte(r.appended === true ? 3 : 2);
     w.varint(r.leaderId.length === 0 ? 0 : 1);
     if (r.leaderId.length > 0) w.string(r.leaderId, MAX_ID_BYTES, 'node id');
   } else if (r.reply === undefined) {
@@ -171,9 +176,10 @@ export function decodeForwardReply(bytes: Uint8Array): ForwardReply {
   let out: ForwardReply;
   if (tag === 0) out = { kind: 'done', id, reply: undefined };
   else if (tag === 1) out = { kind: 'done', id, reply: decodeReplyValue(r.bytes()) };
-  else if (tag === 2) {
+  else if (tag === 2 || tag === 3) {
     const has = r.varint();
-    out = { kind: 'redirect', id, leaderId: has === 1 ? r.string(MAX_ID_BYTES, 'node id') : '' };
+    const leaderId = has === 1 ? r.string(MAX_ID_BYTES, 'node id') : '';
+    out = tag === 3 ? { kind: 'redirect', id, leaderId, appended: true } : { kind: 'redirect', id, leaderId };
   } else throw new CodecError(`unknown forward reply tag ${tag}`);
   r.expectEnd();
   return out;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ReplyError } from '../lib/errors.js';
 import { encodeEnvelope } from '../raft-runtime/envelope.js';
-import { RaftUnavailable } from '../raft-runtime/group.js';
+import { APPENDED_BUT_UNKNOWN, RaftUnavailable } from '../raft-runtime/group.js';
 import type { RaftHost } from '../raft-runtime/host.js';
 import { error, OK, type Reply } from '../resp/reply.js';
 import { type Forwarder, ForwardFailed } from './forwarder.js';
@@ -16,9 +16,6 @@ export interface ProposerOptions {
   readonly attemptTimeoutMs: number;
   readonly now: () => number;
 }
-
-/** Local rejections that come after the entry was appended: it may still commit. */
-const APPENDED_BUT_UNKNOWN: ReadonlySet<string> = new Set(['leadershipLost', 'superseded', 'closed']);
 
 /** Pause between attempts while no leader is reachable: short, elections take ~1.3 timeouts. */
 const RETRY_PAUSE_MS = 10;
@@ -95,7 +92,12 @@ export class Proposer {
             timeoutMs,
           );
           if (reply.kind === 'done') return reply.reply ?? OK;
-          lastError = `${target} is not the leader`;
+          // The leader appended the entry, then lost leadership: it may still commit.
+          if (reply.appended === true) maybeApplied = true;
+          lastError =
+            reply.appended === true
+              ? `${target} lost leadership after appending it`
+              : `${target} is not the leader`;
           this.#learn(groupId, reply.leaderId === target ? null : reply.leaderId);
         } catch (e) {
           if (!(e instanceof ForwardFailed)) throw e;

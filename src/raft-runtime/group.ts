@@ -7,6 +7,16 @@ import { type DurableStateMachine, isDurable, type StateMachine } from './machin
 import type { MachineRows } from './machine-rows.js';
 import { SessionMachine } from './sessions.js';
 
+/**
+ * Reasons a proposal failed *after* its entry was appended to the leader's log: it may still
+ * commit under the next leader, so whoever asked must not be told it was not applied.
+ */
+export const APPENDED_BUT_UNKNOWN: ReadonlySet<RaftUnavailable['reason']> = new Set([
+  'leadershipLost',
+  'superseded',
+  'closed',
+]);
+
 /** Why a local proposal or read did not complete; the caller retries elsewhere or later. */
 export class RaftUnavailable extends Error {
   override name = 'RaftUnavailable';

@@ -39,6 +39,7 @@ t.test('requests and replies round-trip', (t) => {
     { kind: 'done' as const, id: 8, reply: undefined },
     { kind: 'redirect' as const, id: 9, leaderId: 'n3' },
     { kind: 'redirect' as const, id: 10, leaderId: '' },
+    { kind: 'redirect' as const, id: 11, leaderId: 'n2', appended: true as const },
   ]) {
     t.same(decodeForwardReply(encodeForwardReply(r)), r, `${r.kind} ${r.id}`);
   }
