@@ -16,6 +16,8 @@
  *   non-linearizable, so every operation in the answer is needed for the violation.
  */
 
+import { SeededRandom } from '../../src/lib/random.js';
+
 export type RegisterValue = string | Uint8Array | null;
 
 export interface Operation {
@@ -120,7 +122,13 @@ export function isLinearizableRegister(ops: readonly Operation[], initial: Regis
   };
   const keys = ops.map((op) => valueKey(op.value));
   let state = valueKey(initial);
-  let linearized = 0n;
+  // The set of linearized operations, memoized by a Zobrist hash (XOR of a random 64-bit word
+  // per operation, as two 32-bit halves) rather than the set itself: a chaos run's key has tens
+  // of thousands of operations, and a bitset per explored state ran out of memory. A collision
+  // (odds about states² / 2^64) could only prune a branch, never accept a bad history.
+  const [zHigh, zLow] = zobristWords(n);
+  let hashHigh = 0;
+  let hashLow = 0;
   const seen = new Set<string>();
   const stack: { call: number; state: string }[] = [];
   let entry = next[HEAD]!;
@@ -132,13 +140,15 @@ export function isLinearizableRegister(ops: readonly Operation[], initial: Regis
       const ok = op.kind === 'write' || keys[i] === state;
       if (ok) {
         const after = op.kind === 'write' ? keys[i]! : state;
-        const bits = linearized | (1n << BigInt(i));
-        const memo = `${bits.toString(16)}|${after}`;
+        const high = (hashHigh ^ zHigh[i]!) >>> 0;
+        const low = (hashLow ^ zLow[i]!) >>> 0;
+        const memo = `${high}.${low}|${after}`;
         if (!seen.has(memo)) {
           seen.add(memo);
           stack.push({ call: entry, state });
           state = after;
-          linearized = bits;
+          hashHigh = high;
+          hashLow = low;
           lift(entry);
           entry = next[HEAD]!;
           continue;
@@ -150,12 +160,25 @@ export function isLinearizableRegister(ops: readonly Operation[], initial: Regis
       const top = stack.pop();
       if (top === undefined) return false;
       state = top.state;
-      linearized &= ~(1n << BigInt(top.call >> 1));
+      hashHigh = (hashHigh ^ zHigh[top.call >> 1]!) >>> 0;
+      hashLow = (hashLow ^ zLow[top.call >> 1]!) >>> 0;
       unlift(top.call);
       entry = next[top.call]!;
     }
   }
   return true;
+}
+
+/** Two random 32-bit words per operation, from a fixed seed so that a check replays exactly. */
+function zobristWords(n: number): [Uint32Array, Uint32Array] {
+  const random = new SeededRandom(0x5eed);
+  const high = new Uint32Array(n);
+  const low = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    high[i] = random.int(0, 0xffffffff);
+    low[i] = random.int(0, 0xffffffff);
+  }
+  return [high, low];
 }
 
 /** Remove what is not needed for the violation, a group at a time, until nothing can go. */
