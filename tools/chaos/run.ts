@@ -30,6 +30,8 @@ import {
 export interface ChaosOptions {
   /** How long the nemesis runs. */
   readonly faultMs: number;
+  /** Go on past `faultMs` until at least this many faults were injected (default 0). */
+  readonly minFaults?: number;
   readonly seed: number;
   /** Where the history, summary, timeline and node logs go. */
   readonly outDir: string;
@@ -197,13 +199,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
     recorder.add({ type: 'phase', phase: 'faults', timeMs: recorder.nowMs() });
     const dealer = new FaultDealer(random, nodeIds);
     const faultsEnd = performance.now() + options.faultMs;
-    while (performance.now() < faultsEnd) {
+    const minFaults = options.minFaults ?? 0;
+    const more = () => performance.now() < faultsEnd || faults < minFaults;
+    while (more()) {
       await sleep(random.int(quiet[0], quiet[1]));
-      if (performance.now() >= faultsEnd) break;
+      if (!more()) break;
       const fault = dealer.next(leaders['0']);
       log(`fault ${++faults}: ${describePlan(fault)}`);
       await nemesis.inject(fault);
-      await sleep(Math.min(random.int(hold[0], hold[1]), Math.max(0, faultsEnd - performance.now())));
+      const holdMs = random.int(hold[0], hold[1]);
+      await sleep(
+        faults <= minFaults ? holdMs : Math.min(holdMs, Math.max(0, faultsEnd - performance.now())),
+      );
       await nemesis.heal(fault);
     }
     await nemesis.healAll();
@@ -217,7 +224,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
     producing = false;
     await Promise.all([...clientWork, ...producerWork]);
     log('draining the queues');
-    drained = await drainQueues(controls.get('n1')!, 90_000, log);
+    drained = await drainQueues(controls.get('n1')!, 30_000, log);
     log(drained ? 'queues drained' : 'the queues did not drain');
     consuming = false;
     await Promise.all(consumerWork);
@@ -265,15 +272,20 @@ async function setUpQueues(client: ChaosClient): Promise<void> {
   }
 }
 
-/** Waits until every queue is empty (the consumers are still popping); false if it never was. */
+/**
+ * Waits until every queue is empty (the consumers are still popping). A long run can leave a
+ * big backlog, so there is no fixed deadline: it gives up only when the backlog has not shrunk
+ * for `stallMs`.
+ */
 async function drainQueues(
   client: ChaosClient,
-  timeoutMs: number,
+  stallMs: number,
   log: (line: string) => void,
 ): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
+  let best = Number.POSITIVE_INFINITY;
+  let progressAt = performance.now();
   let lastLogMs = 0;
-  while (performance.now() < deadline) {
+  while (performance.now() - progressAt < stallMs) {
     let left = 0;
     const counts: string[] = [];
     for (const queue of QUEUES) {
@@ -289,6 +301,10 @@ async function drainQueues(
       left += n;
     }
     if (left === 0) return true;
+    if (left > 0 && left < best) {
+      best = left;
+      progressAt = performance.now();
+    }
     if (performance.now() - lastLogMs > 5000) {
       lastLogMs = performance.now();
       log(`left to drain: ${left < 0 ? 'unknown (Q.STATS failed)' : counts.join(' ')}`);

@@ -95,7 +95,9 @@ export async function producer(p: Process, ctx: WorkloadContext): Promise<void> 
           value: String(v),
         })),
     );
-    await pause(done, ctx.random);
+    // A consumer needs two round trips per message (pop, ack): pushing slower keeps the backlog,
+    // and the drain at the end, short.
+    await sleep(done.type === 'ok' ? ctx.random.int(5, 25) : BACKOFF_MS);
   }
 }
 
