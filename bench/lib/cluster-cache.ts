@@ -40,22 +40,19 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { quantile } from './autocannon-load.js';
-import { ask, connectAll, cpuMeter, spread } from './cluster-harness.js';
 import {
-  type BenchCluster,
-  type ClusterSuiteOptions,
-  errorMessage,
-  startStableCluster,
-} from './cluster-lockstep.js';
+  ask,
+  connectAll,
+  cpuMeter,
+  failLane,
+  skipLane,
+  spread,
+  startLockstepLanes,
+  withNodePids,
+} from './cluster-harness.js';
+import { type BenchCluster, type ClusterSuiteOptions, errorMessage } from './cluster-lockstep.js';
 import { median } from './compare.js';
-import {
-  freePorts,
-  lockstepMissingReason,
-  type ManagedProcess,
-  startRedisServer,
-  stop,
-  which,
-} from './processes.js';
+import { freePorts, type ManagedProcess, startRedisServer, stop, which } from './processes.js';
 import { custom, type LoadResult, runRedisBenchmark } from './redis-benchmark.js';
 import { describeReply, type Reply, type RespConnection } from './resp-client.js';
 
@@ -598,20 +595,6 @@ async function mixedRun(
   }
 }
 
-function skip(lane: Lane, reason: string): void {
-  lane.result.status = 'skipped';
-  lane.result.reason = reason;
-  delete lane.run;
-}
-
-/** Marks the lane failed, unless it was already skipped for a missing tool. */
-function fail(lane: Lane, reason: string): void {
-  if (lane.result.status === 'skipped') return;
-  lane.result.status = 'error';
-  lane.result.reason = reason;
-  delete lane.run;
-}
-
 function finishLane(r: CacheLaneResult): void {
   if (r.status !== 'ok' || r.runs.length === 0) return;
   const m = (pick: (run: CacheRun) => number): number => median(r.runs.map(pick));
@@ -707,36 +690,16 @@ export async function runCacheSuite(opts: CacheOptions): Promise<CacheResult> {
     Math.max(MIN_WARMUP_REQUESTS, Math.round(requests / WARMUP_DIVISOR));
 
   if (which('redis-benchmark') === undefined)
-    for (const l of benchmarkLanes) skip(l, 'redis-benchmark not installed');
+    for (const l of benchmarkLanes) skipLane(l, 'redis-benchmark not installed');
 
   let cluster: BenchCluster | undefined;
   let redis: ManagedProcess | undefined;
   try {
-    const missing = lockstepMissingReason();
-    if (missing !== undefined) {
-      for (const l of lockstepLanes) skip(l, missing);
-    } else {
-      cluster = await startStableCluster(opts, (reason) => {
-        for (const l of lockstepLanes) fail(l, reason);
-      });
-    }
+    cluster = await startLockstepLanes(opts, lockstepLanes);
     if (cluster !== undefined) {
       const c = cluster;
-      const guarded = async (run: (pids: Record<string, number>) => Promise<CacheRun>): Promise<CacheRun> => {
-        try {
-          const pids: Record<string, number> = {};
-          for (const n of c.running()) {
-            const pid = c.cluster.pid(n);
-            if (pid !== undefined) pids[n] = pid;
-          }
-          return await run(pids);
-        } catch (error) {
-          if (opts.signal.aborted) throw error;
-          const down = c.ids.filter((n) => !c.cluster.isRunning(n));
-          const note = down.length > 0 ? ` (not running: ${down.join(', ')})` : '';
-          throw new Error(`${errorMessage(error)}${note}\n${c.logTails()}`);
-        }
-      };
+      const guarded = (run: (pids: Record<string, number>) => Promise<CacheRun>): Promise<CacheRun> =>
+        withNodePids(c, opts.signal, run);
       try {
         const epoch = await waitCacheReady(c, opts.signal);
         const n1 = c.ids[0]!;
@@ -809,12 +772,12 @@ export async function runCacheSuite(opts: CacheOptions): Promise<CacheResult> {
         if (opts.signal.aborted) throw error;
         const message = errorMessage(error);
         opts.log(`lockstep: ${message}`);
-        for (const l of lockstepLanes) fail(l, `cache not ready: ${message.split('\n')[0]}`);
+        for (const l of lockstepLanes) failLane(l, `cache not ready: ${message.split('\n')[0]}`);
       }
     }
 
     if (which('redis-server') === undefined) {
-      for (const l of redisLanes) skip(l, 'redis-server not installed; comparison skipped');
+      for (const l of redisLanes) skipLane(l, 'redis-server not installed; comparison skipped');
       opts.log('redis-server: not installed, the redis comparison is skipped');
     } else {
       try {
@@ -853,7 +816,7 @@ export async function runCacheSuite(opts: CacheOptions): Promise<CacheResult> {
         if (opts.signal.aborted) throw error;
         opts.log(`redis-server: ${errorMessage(error)}`);
         for (const l of redisLanes)
-          fail(l, `redis-server did not start: ${errorMessage(error).split('\n')[0]}`);
+          failLane(l, `redis-server did not start: ${errorMessage(error).split('\n')[0]}`);
       }
     }
     // Without redis-benchmark the GET lanes were skipped before any run was set.
@@ -866,7 +829,7 @@ export async function runCacheSuite(opts: CacheOptions): Promise<CacheResult> {
       } catch (error) {
         if (opts.signal.aborted) throw error;
         opts.log(`[cache] ${l.result.label}: ${errorMessage(error)}`);
-        fail(l, errorMessage(error).split('\n')[0]!);
+        failLane(l, errorMessage(error).split('\n')[0]!);
         return undefined;
       }
     };

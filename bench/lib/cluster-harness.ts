@@ -1,9 +1,17 @@
 /**
- * Pieces every cluster suite's Node load generator uses (locks, queues, cache): CPU per process
- * from /proc, a summary of which node serves how many clients, and connection helpers.
+ * Pieces every cluster suite uses (write, locks, queues, cache): CPU per process from /proc, a
+ * summary of which node serves how many clients, connection helpers, and the lanes' bookkeeping
+ * (skip, fail, start the cluster or take the lockstep lanes out, run with the nodes' pids).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import {
+  type BenchCluster,
+  type ClusterSuiteOptions,
+  errorMessage,
+  startStableCluster,
+} from './cluster-lockstep.js';
+import { lockstepMissingReason } from './processes.js';
 import { type Reply, RespConnection, RespError } from './resp-client.js';
 
 let clockTicksPerSecond: number | undefined;
@@ -84,4 +92,68 @@ export async function ask(
   const reply = await connection.command(args, timeoutMs);
   if (reply instanceof RespError) throw new Error(`${args.slice(0, 3).join(' ')} → -${reply.message}`);
   return reply;
+}
+
+/** The part of a cluster suite's lane that the helpers below touch. */
+export interface SuiteLane {
+  result: { status: 'ok' | 'skipped' | 'error'; reason?: string };
+  run?: unknown;
+}
+
+/** Takes the lane out of the run because a tool it needs is missing. */
+export function skipLane(lane: SuiteLane, reason: string): void {
+  lane.result.status = 'skipped';
+  lane.result.reason = reason;
+  delete lane.run;
+}
+
+/** Takes the lane out of the run as failed, unless it was already skipped for a missing tool. */
+export function failLane(lane: SuiteLane, reason: string): void {
+  if (lane.result.status === 'skipped') return;
+  lane.result.status = 'error';
+  lane.result.reason = reason;
+  delete lane.run;
+}
+
+/**
+ * Starts the suite's lockstep cluster and waits until it is stable, or takes the lockstep
+ * `lanes` out of the run: skipped when `missing` names what is missing (by default, a build of
+ * lockstep), failed when the cluster did not come up. Undefined when there is no cluster.
+ */
+export async function startLockstepLanes(
+  opts: ClusterSuiteOptions,
+  lanes: readonly SuiteLane[],
+  missing: string | undefined = lockstepMissingReason(),
+): Promise<BenchCluster | undefined> {
+  if (missing !== undefined) {
+    for (const l of lanes) skipLane(l, missing);
+    return undefined;
+  }
+  return startStableCluster(opts, (reason) => {
+    for (const l of lanes) failLane(l, reason);
+  });
+}
+
+/**
+ * Runs one measurement with the pids of the nodes now running (for the CPU meter). A failure
+ * that is not the suite being aborted says which nodes were down and carries their log tails.
+ */
+export async function withNodePids<T>(
+  c: BenchCluster,
+  signal: AbortSignal,
+  run: (pids: Record<string, number>) => Promise<T>,
+): Promise<T> {
+  try {
+    const pids: Record<string, number> = {};
+    for (const n of c.running()) {
+      const pid = c.cluster.pid(n);
+      if (pid !== undefined) pids[n] = pid;
+    }
+    return await run(pids);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    const down = c.ids.filter((n) => !c.cluster.isRunning(n));
+    const note = down.length > 0 ? ` (not running: ${down.join(', ')})` : '';
+    throw new Error(`${errorMessage(error)}${note}\n${c.logTails()}`);
+  }
 }

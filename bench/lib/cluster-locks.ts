@@ -36,13 +36,15 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { quantile } from './autocannon-load.js';
-import { CONNECT_TIMEOUT_MS, cpuMeter } from './cluster-harness.js';
 import {
-  type BenchCluster,
-  type ClusterSuiteOptions,
-  errorMessage,
-  startStableCluster,
-} from './cluster-lockstep.js';
+  CONNECT_TIMEOUT_MS,
+  cpuMeter,
+  failLane,
+  skipLane,
+  startLockstepLanes,
+  withNodePids,
+} from './cluster-harness.js';
+import { type BenchCluster, type ClusterSuiteOptions, errorMessage } from './cluster-lockstep.js';
 import { median } from './compare.js';
 import {
   type EtcdCluster,
@@ -53,7 +55,6 @@ import {
   stopEtcdCluster,
 } from './etcd.js';
 import { HttpConnection } from './http-client.js';
-import { lockstepMissingReason } from './processes.js';
 import { describeReply, RespConnection } from './resp-client.js';
 
 /** Uncontended target: single commands (acquire or release) per second, via the leader. */
@@ -400,18 +401,6 @@ async function etcdRun(
   }
 }
 
-function skip(lane: Lane, reason: string): void {
-  lane.result.status = 'skipped';
-  lane.result.reason = reason;
-  delete lane.run;
-}
-
-function fail(lane: Lane, reason: string): void {
-  lane.result.status = 'error';
-  lane.result.reason = reason;
-  delete lane.run;
-}
-
 function finishLane(r: LockLaneResult): void {
   if (r.status !== 'ok' || r.runs.length === 0) return;
   const m = (pick: (run: LockRun) => number): number => median(r.runs.map(pick));
@@ -492,14 +481,7 @@ export async function runLocksSuite(opts: LocksOptions): Promise<LocksResult> {
   let cluster: BenchCluster | undefined;
   let etcd: EtcdCluster | undefined;
   try {
-    const missing = lockstepMissingReason();
-    if (missing !== undefined) {
-      for (const l of lockstepLanes) skip(l, missing);
-    } else {
-      cluster = await startStableCluster(opts, (reason) => {
-        for (const l of lockstepLanes) fail(l, reason);
-      });
-    }
+    cluster = await startLockstepLanes(opts, lockstepLanes);
     if (cluster !== undefined) {
       const c = cluster;
       const viaNode = async (
@@ -510,26 +492,9 @@ export async function runLocksSuite(opts: LocksOptions): Promise<LocksResult> {
         // Leadership may move between runs: ask again before each one.
         const leader = await c.waitStable({ timeoutMs: 10_000, signal: opts.signal });
         const id = entry === 'leader' ? leader : c.running().find((n) => n !== leader)!;
-        try {
-          const pids: Record<string, number> = {};
-          for (const n of c.running()) {
-            const pid = c.cluster.pid(n);
-            if (pid !== undefined) pids[n] = pid;
-          }
-          return await lockstepRun(
-            c.port(id),
-            entry === 'leader' ? id : `${id}→${leader}`,
-            pids,
-            workload,
-            runMs,
-            opts,
-          );
-        } catch (error) {
-          if (opts.signal.aborted) throw error;
-          const down = c.ids.filter((n) => !c.cluster.isRunning(n));
-          const note = down.length > 0 ? ` (not running: ${down.join(', ')})` : '';
-          throw new Error(`${errorMessage(error)}${note}\n${c.logTails()}`);
-        }
+        return withNodePids(c, opts.signal, (pids) =>
+          lockstepRun(c.port(id), entry === 'leader' ? id : `${id}→${leader}`, pids, workload, runMs, opts),
+        );
       };
       distinctLeader.run = (runMs) => viaNode('leader', 'distinct', runMs);
       distinctFollower.run = (runMs) => viaNode('follower', 'distinct', runMs);
@@ -538,8 +503,8 @@ export async function runLocksSuite(opts: LocksOptions): Promise<LocksResult> {
 
     if (version === undefined) {
       const reason = 'etcd not installed (Debian: apt-get install etcd-server); comparison skipped';
-      skip(etcdDistinct, reason);
-      skip(etcdHot, reason);
+      skipLane(etcdDistinct, reason);
+      skipLane(etcdHot, reason);
       opts.log('etcd: not installed, the etcd comparison is skipped');
     } else {
       try {
@@ -557,8 +522,8 @@ export async function runLocksSuite(opts: LocksOptions): Promise<LocksResult> {
       } catch (error) {
         if (opts.signal.aborted) throw error;
         opts.log(`etcd: ${errorMessage(error)}`);
-        fail(etcdDistinct, `etcd did not start: ${errorMessage(error).split('\n')[0]}`);
-        fail(etcdHot, `etcd did not start: ${errorMessage(error).split('\n')[0]}`);
+        failLane(etcdDistinct, `etcd did not start: ${errorMessage(error).split('\n')[0]}`);
+        failLane(etcdHot, `etcd did not start: ${errorMessage(error).split('\n')[0]}`);
       }
     }
 
@@ -569,7 +534,7 @@ export async function runLocksSuite(opts: LocksOptions): Promise<LocksResult> {
       } catch (error) {
         if (opts.signal.aborted) throw error;
         opts.log(`[locks] ${l.result.label}, ${l.result.workload}: ${errorMessage(error)}`);
-        fail(l, errorMessage(error).split('\n')[0]!);
+        failLane(l, errorMessage(error).split('\n')[0]!);
         return undefined;
       }
     };

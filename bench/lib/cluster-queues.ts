@@ -44,22 +44,19 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { quantile } from './autocannon-load.js';
-import { ask, connectAll, cpuMeter, spread } from './cluster-harness.js';
 import {
-  type BenchCluster,
-  type ClusterSuiteOptions,
-  errorMessage,
-  startStableCluster,
-} from './cluster-lockstep.js';
+  ask,
+  connectAll,
+  cpuMeter,
+  failLane,
+  skipLane,
+  spread,
+  startLockstepLanes,
+  withNodePids,
+} from './cluster-harness.js';
+import { type BenchCluster, type ClusterSuiteOptions, errorMessage } from './cluster-lockstep.js';
 import { median } from './compare.js';
-import {
-  freePorts,
-  lockstepMissingReason,
-  type ManagedProcess,
-  startRedisServer,
-  stop,
-  which,
-} from './processes.js';
+import { freePorts, type ManagedProcess, startRedisServer, stop, which } from './processes.js';
 import { describeReply, type Reply, type RespConnection } from './resp-client.js';
 
 /** Pushes per second, through the partition leader. */
@@ -628,18 +625,6 @@ class QueueRouting {
   }
 }
 
-function skip(lane: Lane, reason: string): void {
-  lane.result.status = 'skipped';
-  lane.result.reason = reason;
-  delete lane.run;
-}
-
-function fail(lane: Lane, reason: string): void {
-  lane.result.status = 'error';
-  lane.result.reason = reason;
-  delete lane.run;
-}
-
 function finishLane(r: QueueLaneResult): void {
   if (r.status !== 'ok' || r.runs.length === 0) return;
   const m = (pick: (run: QueueRun) => number): number => median(r.runs.map(pick));
@@ -730,7 +715,7 @@ export async function runQueuesSuite(opts: QueuesOptions): Promise<QueuesResult>
   const lockstepLanes = [pushLeader, pushAny, popAck, popAckBatch];
   const redisLanes = [redisPushLane, redisPopAck, redisPopAckBatch];
 
-  skip(
+  skipLane(
     rabbit,
     which('rabbitmq-server') === undefined
       ? 'RabbitMQ is not installed on this machine (no rabbitmq-server); comparison skipped'
@@ -740,33 +725,13 @@ export async function runQueuesSuite(opts: QueuesOptions): Promise<QueuesResult>
   let cluster: BenchCluster | undefined;
   let redis: ManagedProcess | undefined;
   try {
-    const missing = lockstepMissingReason();
-    if (missing !== undefined) {
-      for (const l of lockstepLanes) skip(l, missing);
-    } else {
-      cluster = await startStableCluster(opts, (reason) => {
-        for (const l of lockstepLanes) fail(l, reason);
-      });
-    }
+    cluster = await startLockstepLanes(opts, lockstepLanes);
     if (cluster !== undefined) {
       const c = cluster;
       const routing = new QueueRouting(c, replicasOf(opts.nodeArgs));
       const estimates = new Map<number, Estimate>();
-      const guarded = async (run: (pids: Record<string, number>) => Promise<QueueRun>): Promise<QueueRun> => {
-        try {
-          const pids: Record<string, number> = {};
-          for (const n of c.running()) {
-            const pid = c.cluster.pid(n);
-            if (pid !== undefined) pids[n] = pid;
-          }
-          return await run(pids);
-        } catch (error) {
-          if (opts.signal.aborted) throw error;
-          const down = c.ids.filter((n) => !c.cluster.isRunning(n));
-          const note = down.length > 0 ? ` (not running: ${down.join(', ')})` : '';
-          throw new Error(`${errorMessage(error)}${note}\n${c.logTails()}`);
-        }
-      };
+      const guarded = (run: (pids: Record<string, number>) => Promise<QueueRun>): Promise<QueueRun> =>
+        withNodePids(c, opts.signal, run);
       pushLeader.run = (runMs) =>
         guarded(async (pids) =>
           pushRun(
@@ -799,7 +764,7 @@ export async function runQueuesSuite(opts: QueuesOptions): Promise<QueuesResult>
     }
 
     if (which('redis-server') === undefined) {
-      for (const l of redisLanes) skip(l, 'redis-server not installed; comparison skipped');
+      for (const l of redisLanes) skipLane(l, 'redis-server not installed; comparison skipped');
       opts.log('redis-server: not installed, the redis comparison is skipped');
     } else {
       try {
@@ -831,7 +796,7 @@ export async function runQueuesSuite(opts: QueuesOptions): Promise<QueuesResult>
         if (opts.signal.aborted) throw error;
         opts.log(`redis-server: ${errorMessage(error)}`);
         for (const l of redisLanes)
-          fail(l, `redis-server did not start: ${errorMessage(error).split('\n')[0]}`);
+          failLane(l, `redis-server did not start: ${errorMessage(error).split('\n')[0]}`);
       }
     }
 
@@ -842,7 +807,7 @@ export async function runQueuesSuite(opts: QueuesOptions): Promise<QueuesResult>
       } catch (error) {
         if (opts.signal.aborted) throw error;
         opts.log(`[queues] ${l.result.label}: ${errorMessage(error)}`);
-        fail(l, errorMessage(error).split('\n')[0]!);
+        failLane(l, errorMessage(error).split('\n')[0]!);
         return undefined;
       }
     };

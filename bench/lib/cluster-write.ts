@@ -12,12 +12,12 @@
  */
 import path from 'node:path';
 import { runHttpLoad } from './autocannon-load.js';
+import { failLane, skipLane, startLockstepLanes } from './cluster-harness.js';
 import {
   type BenchCluster,
   type ClusterSuiteOptions,
   errorMessage,
   NOOP_COMMAND,
-  startStableCluster,
 } from './cluster-lockstep.js';
 import { median } from './compare.js';
 import {
@@ -76,18 +76,6 @@ interface Lane {
   result: LaneResult;
   /** One load run; returns the result and the endpoint it ran against. */
   run?: (requests: number) => Promise<{ load: LoadResult; endpoint: string }>;
-}
-
-function skip(lane: Lane, reason: string): void {
-  lane.result.status = 'skipped';
-  lane.result.reason = reason;
-  delete lane.run;
-}
-
-function fail(lane: Lane, reason: string): void {
-  lane.result.status = 'error';
-  lane.result.reason = reason;
-  delete lane.run;
 }
 
 function finishLane(lane: Lane): void {
@@ -150,13 +138,7 @@ export async function runWriteSuite(opts: WriteOptions): Promise<WriteResult> {
     // lockstep: three nodes, then the two lanes share them.
     const missing =
       which('redis-benchmark') === undefined ? 'redis-benchmark not installed' : lockstepMissingReason();
-    if (missing !== undefined) {
-      for (const lane of lockstepLanes) skip(lane, missing);
-    } else {
-      cluster = await startStableCluster(opts, (reason) => {
-        for (const lane of lockstepLanes) fail(lane, reason);
-      });
-    }
+    cluster = await startLockstepLanes(opts, lockstepLanes, missing);
     if (cluster !== undefined) {
       const c = cluster;
       const viaNode = async (entry: 'leader' | 'follower', requests: number) => {
@@ -186,7 +168,7 @@ export async function runWriteSuite(opts: WriteOptions): Promise<WriteResult> {
 
     // etcd: three members; the load goes to whichever is leader at the time of the run.
     if (version === undefined) {
-      skip(etcdLane, 'etcd not installed (Debian: apt-get install etcd-server); comparison skipped');
+      skipLane(etcdLane, 'etcd not installed (Debian: apt-get install etcd-server); comparison skipped');
       opts.log('etcd: not installed, the etcd comparison is skipped');
     } else {
       try {
@@ -212,7 +194,7 @@ export async function runWriteSuite(opts: WriteOptions): Promise<WriteResult> {
       } catch (error) {
         if (opts.signal.aborted) throw error;
         opts.log(`etcd: ${errorMessage(error)}`);
-        fail(etcdLane, `etcd did not start: ${errorMessage(error).split('\n')[0]}`);
+        failLane(etcdLane, `etcd did not start: ${errorMessage(error).split('\n')[0]}`);
       }
     }
 
@@ -226,7 +208,7 @@ export async function runWriteSuite(opts: WriteOptions): Promise<WriteResult> {
         if (opts.signal.aborted) throw error;
         // A lockstep error carries the nodes' last log lines; the table keeps its first line.
         opts.log(`[write] ${lane.result.label}: ${errorMessage(error)}`);
-        fail(lane, errorMessage(error).split('\n')[0]!);
+        failLane(lane, errorMessage(error).split('\n')[0]!);
         return undefined;
       }
     };
