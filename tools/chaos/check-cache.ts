@@ -13,7 +13,7 @@
  * back after it was flushed, or a nil read outside every window, is still caught.
  */
 
-import { faultIntervals, type Window } from './fault-intervals.js';
+import { coveredBy, faultIntervals, mergeWindows, type Window } from './fault-intervals.js';
 import {
   describeOp,
   groupBy,
@@ -36,16 +36,7 @@ export interface CacheCheckOptions {
 
 /** The fault windows, widened by `settleMs` and merged where they overlap. */
 export function flushWindows(events: readonly HistoryEvent[], settleMs: number): Window[] {
-  const windows = faultIntervals(events)
-    .map((f) => ({ startMs: f.startMs, endMs: f.endMs + settleMs }))
-    .sort((a, b) => a.startMs - b.startMs);
-  const merged: { startMs: number; endMs: number }[] = [];
-  for (const w of windows) {
-    const last = merged.at(-1);
-    if (last !== undefined && w.startMs <= last.endMs) last.endMs = Math.max(last.endMs, w.endMs);
-    else merged.push({ ...w });
-  }
-  return merged;
+  return mergeWindows(faultIntervals(events).map((f) => ({ startMs: f.startMs, endMs: f.endMs + settleMs })));
 }
 
 export interface CacheStats {
@@ -75,8 +66,7 @@ export function checkCache(
   let unknownWrites = 0;
   let dropped = 0;
   const windows = flushWindows(events, options.settleMs ?? 10_000);
-  const inWindow = (o: Operation) =>
-    windows.some((w) => o.invokeMs >= w.startMs && o.returnMs !== null && o.returnMs <= w.endMs);
+  const inWindow = (o: Operation) => o.returnMs !== null && coveredBy(windows, o.invokeMs, o.returnMs);
   const keys = new Set<string>();
   let flushedReads = 0;
   for (const op of pairOps(events)) {

@@ -3,14 +3,16 @@
  * reachable node's `INFO raft`, the claim with the highest term wins) and whether the cluster is
  * whole again after the faults.
  */
+import { parseInfo } from '../../bench/lib/resp-client.js';
 import type { ChaosClient } from './client.js';
 
-/** group id → { leader, term } from the `groupN:role=...,leader=...,term=...` lines of INFO raft. */
+/** group id → { role, leader, term }, from the `groupN:role=...,leader=...,term=...` fields of INFO raft. */
 export function parseRaftInfo(text: string): Map<string, { role: string; leader: string; term: number }> {
   const groups = new Map<string, { role: string; leader: string; term: number }>();
-  for (const line of text.split('\r\n')) {
-    const m = /^group(\d+):role=(\w+),leader=([^,]*),term=(\d+)/.exec(line);
-    if (m) groups.set(m[1]!, { role: m[2]!, leader: m[3]!, term: Number(m[4]) });
+  for (const [field, value] of parseInfo(text)) {
+    const m = /^group(\d+)$/.exec(field);
+    const v = /^role=(\w+),leader=([^,]*),term=(\d+)/.exec(value);
+    if (m && v) groups.set(m[1]!, { role: v[1]!, leader: v[2]!, term: Number(v[3]) });
   }
   return groups;
 }
@@ -36,16 +38,6 @@ export async function sampleLeaders(
   return Object.fromEntries([...best].sort(([a], [b]) => Number(a) - Number(b)).map(([g, v]) => [g, v.node]));
 }
 
-/** `CLUSTER.INFO` as fields. */
-export function parseFields(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
 /** Whole: every node answers, sees `size` members, state ok, and all agree on the meta leader. */
 export async function clusterWhole(
   clients: ReadonlyMap<string, ChaosClient>,
@@ -54,16 +46,16 @@ export async function clusterWhole(
   const infos = await Promise.all(
     [...clients.values()].map(async (c) => {
       const r = await c.call(['CLUSTER.INFO'], 1000);
-      return r.kind === 'reply' ? parseFields(String(r.value)) : undefined;
+      return r.kind === 'reply' ? parseInfo(String(r.value)) : undefined;
     }),
   );
-  const leader = infos[0]?.['meta_leader'];
+  const leader = infos[0]?.get('meta_leader');
   return infos.every(
     (i) =>
       i !== undefined &&
-      i['cluster_state'] === 'ok' &&
-      Number(i['cluster_size']) === size &&
-      i['meta_leader'] === leader &&
+      i.get('cluster_state') === 'ok' &&
+      Number(i.get('cluster_size')) === size &&
+      i.get('meta_leader') === leader &&
       leader !== '',
   );
 }

@@ -14,7 +14,7 @@ import { LocalCluster } from '../local-cluster.js';
 import { ChaosClient } from './client.js';
 import { describePlan, FaultDealer } from './fault-plan.js';
 import { Nemesis } from './nemesis.js';
-import { clusterWhole, parseFields, sampleLeaders } from './observe.js';
+import { clusterWhole, sampleLeaders } from './observe.js';
 import { Recorder } from './recorder.js';
 import {
   cacheWorker,
@@ -294,9 +294,13 @@ async function drainQueues(
         left = -1;
         break;
       }
+      // RESP2: a flat array of field, value, field, value...
       const flat = (r.value as unknown[]).map(String);
-      const stats = parseFields(flat.map((v, i) => (i % 2 === 0 ? `${v}:${flat[i + 1]}` : '')).join('\r\n'));
-      const n = ['ready', 'inflight', 'delayed', 'dead'].reduce((sum, k) => sum + Number(stats[k] ?? 0), 0);
+      const stats = new Map(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])));
+      const n = ['ready', 'inflight', 'delayed', 'dead'].reduce(
+        (sum, k) => sum + Number(stats.get(k) ?? 0),
+        0,
+      );
       counts.push(`${queue}=${n}`);
       left += n;
     }
