@@ -526,11 +526,7 @@ export class QueueStateMachine {
     if (rec === undefined || rec.ready.size === 0) return { kind: 'popped', messages: [] };
     const until = this.#now + (visibilityMs ?? rec.config.visibilityMs);
     const messages: QueueMessage[] = [];
-    let bytes = 0;
-    for (let m = rec.ready.first(); m !== undefined && messages.length < count; m = rec.ready.first()) {
-      // A reply crosses the bus in one frame: stop short of MAX_REPLY_PAYLOAD_BYTES (one message always fits).
-      bytes += m.payload.byteLength;
-      if (messages.length > 0 && bytes > MAX_REPLY_PAYLOAD_BYTES) break;
+    for (const m of withinReplyBytes(rec.ready.take(count))) {
       rec.ready.shift();
       m.state = 'inflight';
       m.deliveries += 1;
