@@ -52,6 +52,7 @@ export function cacheFigures(service: CacheService): [string, number | string][]
     ['coherence_latency_p99_ms', ms(quantileSeconds(latency, 0.99))],
     ['timeouts', s.timeouts],
     ['epoch_changes', s.epochChanges],
+    ['resets_requested', service.resetsRequested],
     ['dirty_lost', s.dirtyLost],
     ['flushed_operations', s.flushedOperations],
     ['stale_frames', s.staleFrames],

@@ -37,6 +37,10 @@ export function cacheMetricsSource(service: CacheService, info: InfoRegistry): M
         counter('evictions', 'Lines given up, by CACHE eviction or the byte bound.'),
         counter('timeouts', 'Operations that did not complete within request-timeout-ms.'),
         counter('epoch_changes', 'Ring changes; each one emptied the cache and the directory.'),
+        counter(
+          'resets_requested',
+          'New cache epochs this node asked for because bus messages may have been lost.',
+        ),
         counter('dirty_lost', 'Dirty lines lost to ring changes (their values are gone).'),
         gauge('hit_ratio', 'hit_ratio', 'Read hits over reads since the node started (0..1).'),
         gauge('bytes', 'bytes', "Bytes of keys and values in this node's local cache."),

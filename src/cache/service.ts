@@ -18,6 +18,7 @@ import {
   type Protocol,
   type Stored,
 } from './protocol.js';
+import { CacheResetRequests } from './reset-requests.js';
 
 export interface CacheServiceOptions {
   readonly node: ClusterNode;
@@ -107,9 +108,14 @@ interface Waiter {
  *   bridge node) while the leader cannot hear it, marks it down and lets the rest write; the
  *   chaos tool found exactly that (a read of a value overwritten on the other side).
  *
+ * The protocol needs every message delivered. When the bus may have lost some (a link to a
+ * member broke and came back before anyone marked it down, or a frame could not be queued),
+ * the node asks group 0 for a new epoch with the members unchanged (`cache-reset`,
+ * reset-requests.ts) and the same flush and barrier apply.
+ *
  * The price of the flush is that every value cached at that moment is gone (reads return nil
  * until written again), including dirty values at a node that died — this is a cache, not a
- * database; membership changes are rare.
+ * database; membership changes and broken links are rare.
  */
 export class CacheService {
   readonly protocol: Protocol;
@@ -129,6 +135,7 @@ export class CacheService {
   readonly #inbox: CacheMessage[] = [];
   #delivering = false;
   readonly #ticker: NodeJS.Timeout;
+  readonly #resets: CacheResetRequests;
   /** Coherence round trips (a miss or an upgrade, request to completion), in seconds. */
   readonly latency = new Histogram(COHERENCE_BUCKETS_SECONDS);
   readonly stats: CacheServiceStats = {
@@ -157,8 +164,21 @@ export class CacheService {
       protocol: options.protocol,
       maxMemoryBytes: options.homeMaxBytes,
     });
+    this.#resets = new CacheResetRequests({
+      propose: async (epoch) => {
+        const reply = await options.node.proposeMeta({ op: 'cache-reset', epoch });
+        return reply.t === 'error' ? reply.v : null;
+      },
+      log: options.log,
+    });
+    options.node.onLink((peer, up) => this.#onLink(peer, up));
     this.#ticker = setInterval(() => this.#tick(), options.epochCheckMs);
     this.#ticker.unref();
+  }
+
+  /** Resets of the cache this node asked group 0 for, because messages may have been lost. */
+  get resetsRequested(): number {
+    return this.#resets.requested;
   }
 
   get epoch(): number {
@@ -285,8 +305,20 @@ export class CacheService {
     }
   }
 
+  #onLink(peer: string, up: boolean): void {
+    this.#sync();
+    if (!up) {
+      this.#resets.linkDown(peer, this.#epoch);
+      return;
+    }
+    if (this.#resets.linkUp(peer, this.#epoch) && this.#ring?.nodeIds.includes(peer)) {
+      this.#resets.request(this.#epoch, `the bus link to ${peer} went down and came back`, { peer });
+    }
+  }
+
   #tick(): void {
     this.#sync();
+    this.#resets.retry(this.#epoch);
     const ring = this.#ring;
     if (ring === undefined) return;
     const beacon = encodeCacheBatch({ epoch: this.#epoch, messages: [] });
@@ -445,8 +477,14 @@ export class CacheService {
     for (const [peer, messages] of this.#outbox) {
       this.stats.messagesSent += messages.length;
       const payload = encodeCacheBatch({ epoch: this.#epoch, messages });
-      // A peer that cannot be reached is marked down soon; that epoch change fails the waits.
-      this.#o.node.transport.send(peer, FrameType.CACHE, payload);
+      // Not queued (the link is down or its queue full): the messages are lost, start over.
+      // A peer that stays away is marked down, and that epoch change fails the waits too.
+      if (!this.#o.node.transport.send(peer, FrameType.CACHE, payload)) {
+        this.#resets.request(this.#epoch, `a coherence frame to ${peer} could not be queued`, {
+          peer,
+          messages: messages.length,
+        });
+      }
     }
     this.#outbox.clear();
   }

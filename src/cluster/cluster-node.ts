@@ -81,6 +81,7 @@ export class ClusterNode {
   readonly #queryHandlers: ReadonlyMap<PayloadKind, QueryHandler>;
   readonly #frameHandlers: ReadonlyMap<number, (peer: string, payload: Uint8Array) => void>;
   #passScheduled = false;
+  readonly #linkListeners: ((peer: string, up: boolean) => void)[] = [];
   #controllerTimer: NodeJS.Timeout | undefined;
   #joining = false;
   #closed = false;
@@ -171,10 +172,14 @@ export class ClusterNode {
       sockets: o.busSockets,
       log: (level, message, fields) => o.logger[level]({ component: 'bus', ...fields }, message),
       onFrame: (peer, type, payload) => node?.onBusFrame(peer, type, payload),
-      onPeerUp: (peer) => node?.onBusFrame(peer, 0, new Uint8Array(0)),
+      onPeerUp: (peer) => {
+        node?.onBusFrame(peer, 0, new Uint8Array(0));
+        if (node !== undefined) node.#linkChanged(peer, true);
+      },
       onPeerDown: (peer) => {
         node?.forwarder.peerDown(peer);
         node?.host.peerDown(peer);
+        if (node !== undefined) node.#linkChanged(peer, false);
       },
     });
     let busPort: number;
@@ -405,6 +410,18 @@ export class ClusterNode {
       await new Promise((r) => setTimeout(r, 20));
     }
     return error(`NOQUORUM no leader for group ${groupId}`);
+  }
+
+  /**
+   * Calls `listener` whenever the bus link to a peer comes up or goes down. Frames queued or in
+   * flight when a link goes down are lost; a peer that restarted is seen going down and up.
+   */
+  onLink(listener: (peer: string, up: boolean) => void): void {
+    this.#linkListeners.push(listener);
+  }
+
+  #linkChanged(peer: string, up: boolean): void {
+    for (const listener of this.#linkListeners) listener(peer, up);
   }
 
   lastHeardMs(peer: string): number | undefined {

@@ -12,6 +12,7 @@ import { ByteReader, ByteWriter, CodecError } from '../../lib/byte-codec.js';
  * join   (2)  address
  * leave  (3), remove (4), down (5), up (6), evict (7)   string id
  * conf   (8)  varint group | varint n | n × string voter | varint m | m × string learner
+ * cache-reset (9)  varint epoch
  * address = string id | string host | varint port | varint busPort | varint httpPort
  * ```
  * Strings (ids, hosts) are 1..255 UTF-8 bytes without whitespace or control characters; varints
@@ -53,7 +54,14 @@ export type MetaCommand =
       readonly group: number;
       readonly voters: readonly string[];
       readonly learners: readonly string[];
-    };
+    }
+  /**
+   * The coherent cache at `epoch` may have lost messages (a bus link to a member broke and came
+   * back, a frame could not be queued): start a new epoch, which empties every cache and home
+   * directory. Applies only while the epoch is still `epoch`, so every node that noticed the same
+   * loss may ask and the cache is emptied once.
+   */
+  | { readonly op: 'cache-reset'; readonly epoch: number };
 
 export type MetaOp = MetaCommand['op'];
 
@@ -85,6 +93,7 @@ const OP_CODES: Readonly<Record<MetaOp, number>> = {
   up: 6,
   evict: 7,
   conf: 8,
+  'cache-reset': 9,
 };
 const OPS_BY_CODE: readonly (MetaOp | undefined)[] = (() => {
   const ops: (MetaOp | undefined)[] = [];
@@ -122,6 +131,9 @@ export function encodeMetaCommand(c: MetaCommand): Uint8Array {
       w.varint(c.group);
       writeIds(w, c.voters);
       writeIds(w, c.learners);
+      break;
+    case 'cache-reset':
+      w.varint(c.epoch);
       break;
   }
   return w.finish();
@@ -167,6 +179,9 @@ function read(r: ByteReader): MetaCommand {
       break;
     case 'conf':
       c = { op, group: r.varint(), voters: readIds(r), learners: readIds(r) };
+      break;
+    case 'cache-reset':
+      c = { op, epoch: r.varint() };
       break;
     case undefined:
       throw new MetaCodecError(`unknown meta command op ${code}`);
@@ -245,6 +260,9 @@ export function validateMetaCommand(c: MetaCommand): void {
       }
       return;
     }
+    case 'cache-reset':
+      checkInt(c.epoch, 1, Number.MAX_SAFE_INTEGER, 'epoch');
+      return;
     default:
       throw new MetaCodecError(`unknown meta command op '${String((c as { op: unknown }).op)}'`);
   }

@@ -50,7 +50,9 @@ export type { DesiredConf, Member, MemberState, MetaApplyContext, MetaResult } f
  *
  * The epoch starts at 1 with `init` and goes up by one on every change of the member set or of
  * a member's state: that covers the placement ring (up and down members) and the ring of live
- * members the cache uses. An address update and a `conf` report leave it alone.
+ * members the cache uses. `cache-reset` at the current epoch bumps it with the members unchanged
+ * (the cache lost messages and must start over; a reset of an older epoch is a no-op, as that
+ * epoch's caches are gone already). An address update and a `conf` report leave it alone.
  *
  * Placement (placement.ts has the reasons): ring nodes are the up and down members. Partition
  * p's voters are `ring.placeReplicas(p, R)` (min(R, ring size) nodes), no learners; with an
@@ -183,6 +185,10 @@ export class MetaState {
         return this.#join(cmd.member, ctx);
       case 'conf':
         return this.#conf(cmd.group, cmd.voters, cmd.learners);
+      case 'cache-reset':
+        // Members stay as they are; only the cache's epoch barrier runs again.
+        if (cmd.epoch === this.#d.epoch) this.#set({ ...this.#d, epoch: this.#d.epoch + 1 });
+        return OK;
       case 'remove':
         return this.#remove(cmd.id);
       case 'leave':

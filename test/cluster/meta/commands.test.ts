@@ -49,6 +49,10 @@ const command: fc.Arbitrary<MetaCommand> = fc.oneof(
     const v = 1 + (split % ids.length);
     return { op: 'conf', group, voters: ids.slice(0, v), learners: ids.slice(v) };
   }),
+  record({
+    op: fc.constant('cache-reset' as const),
+    epoch: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  }),
 );
 
 t.test('every command round-trips', async (t) => {
@@ -86,7 +90,7 @@ const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s
 t.test('garbage is rejected with one clear error', async (t) => {
   rejects(t, new Uint8Array(0), /truncated/);
   rejects(t, hex('02 05 02 6e31'), /version 2/);
-  rejects(t, hex('01 09 02 6e31'), /unknown meta command op 9/);
+  rejects(t, hex('01 0a 02 6e31'), /unknown meta command op 10/);
   rejects(t, hex('01 00'), /unknown meta command op 0/);
   rejects(t, hex('01 05 02 6e31 00'), /trailing/);
   rejects(t, hex('01 05 05 6e31'), /truncated/);
@@ -116,6 +120,8 @@ t.test('every field is validated', async (t) => {
     [{ op: 'leave', id: 'a b' }, /whitespace/],
     [{ op: 'down', id: '\ud800' }, /control/],
     [{ op: 'conf', group: 1, voters: [], learners: ['n1'] }, /at least one voter/],
+    [{ op: 'cache-reset', epoch: 0 }, /epoch 0/],
+    [{ op: 'cache-reset', epoch: 2.5 }, /epoch 2.5/],
     [{ op: 'conf', group: 1, voters: ['n1'], learners: ['n1'] }, /'n1' twice/],
     [{ op: 'conf', group: 1, voters: ['n1', 'n1'], learners: [] }, /'n1' twice/],
     [{ op: 'conf', group: -1, voters: ['n1'], learners: [] }, /group -1/],

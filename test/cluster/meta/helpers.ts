@@ -72,6 +72,10 @@ export const plausibleCommand: fc.Arbitrary<MetaCommand> = fc.oneof(
   { weight: 2, arbitrary: record({ op: fc.constant('leave' as const), id: poolId }) },
   { weight: 3, arbitrary: record({ op: fc.constant('remove' as const), id: poolId }) },
   {
+    weight: 1,
+    arbitrary: record({ op: fc.constant('cache-reset' as const), epoch: fc.integer({ min: 1, max: 12 }) }),
+  },
+  {
     weight: 4,
     arbitrary: fc
       .tuple(fc.integer({ min: 0, max: 5 }), fc.shuffledSubarray(nodeIds, { minLength: 1 }), fc.nat())

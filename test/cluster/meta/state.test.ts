@@ -103,6 +103,21 @@ t.test('errors name the problem and change nothing', async (t) => {
   t.equal(bytes(log.state), before);
 });
 
+t.test('cache-reset starts a new epoch only from the epoch it names', async (t) => {
+  const log = Log.cluster(3);
+  const s = log.state;
+  const epoch = s.epoch;
+  const members = JSON.stringify(s.members());
+  log.ok({ op: 'cache-reset', epoch });
+  t.equal(s.epoch, epoch + 1, 'the epoch it names: one up');
+  t.equal(JSON.stringify(s.members()), members, 'members untouched');
+  log.ok({ op: 'cache-reset', epoch });
+  t.equal(s.epoch, epoch + 1, 'a second request for the same epoch (another node noticed too): no-op');
+  log.ok({ op: 'cache-reset', epoch: epoch + 5 });
+  t.equal(s.epoch, epoch + 1, 'an epoch not reached yet: no-op');
+  t.equal(s.ring()?.epoch, s.epoch, 'the ring carries the new epoch');
+});
+
 t.test('down, up and evict follow the transition table', async (t) => {
   const log = Log.cluster(3);
   const s = log.state;
