@@ -154,6 +154,10 @@ function readValue(r: ByteReader): Stored {
   const tag = r.byte();
   if (tag === 0) return null;
   if (tag === 1) return r.string(MAX_CACHE_KEY_BYTES, 'value');
-  if (tag === 2) return r.bytes();
+  if (tag === 2) {
+    // bytes() copies into a buffer of their own: the Buffer view shares it, not the frame.
+    const b = r.bytes();
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  }
   throw new CodecError(`unknown value tag ${tag}`);
 }

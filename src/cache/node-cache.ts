@@ -156,6 +156,11 @@ export class NodeCache {
   readonly #maxBytes: number;
   /** In LRU order: a touched key is moved to the end. Lines in I with nothing pending are absent. */
   readonly #slots = new Map<string, Slot>();
+  /**
+   * The key last moved to the end of `#slots`, if it is still there. A hit on it skips the move:
+   * a Map that deletes and re-adds one key on every read rehashes every few reads.
+   */
+  #mru: string | undefined;
   #bytes = 0;
   /** Bytes of lines already being evicted (waiting for PutAck): trimming cannot gain them again. */
   #leavingBytes = 0;
@@ -194,8 +199,11 @@ export class NodeCache {
     ) {
       this.#nextRequestId++;
       this.#counters.readHits++;
-      this.#slots.delete(key);
-      this.#slots.set(key, slot);
+      if (this.#mru !== key) {
+        this.#slots.delete(key);
+        this.#slots.set(key, slot);
+        this.#mru = key;
+      }
       return { hit: true, value: slot.line.value, send: NO_MESSAGES };
     }
     return this.#local(key, { kind: 'Load', requestId: this.#nextRequestId++ });
@@ -269,6 +277,7 @@ export class NodeCache {
       this.#account(key, slot, -1);
       this.#slots.delete(key);
     }
+    this.#mru = undefined;
     return { failed, dirtyLost };
   }
 
@@ -289,6 +298,9 @@ export class NodeCache {
     if (s.line.state !== 'I' || s.line.pending !== null || s.waiting.length > 0) {
       this.#slots.set(key, s);
       this.#account(key, s, 1);
+      this.#mru = key;
+    } else if (this.#mru === key) {
+      this.#mru = undefined;
     }
     return r;
   }

@@ -32,8 +32,11 @@ export type Protocol = 'mesi' | 'moesi';
 export const PROTOCOLS: readonly Protocol[] = ['mesi', 'moesi'];
 
 export type NodeId = string;
-/** What a client stores. */
-export type CacheValue = Uint8Array | string;
+/**
+ * What a client stores. Byte values are Buffers with their own memory (the service copies what
+ * it takes from a socket or a frame), so a reply can carry the line's value without a wrapper.
+ */
+export type CacheValue = Buffer | string;
 /** A key's value as the cache sees it: `null` is "no such key" (nil), never written or dropped. */
 export type Stored = CacheValue | null;
 

@@ -14,24 +14,25 @@ export function registerCacheCommands(
 ): void {
   dispatcher.register('cache.set', async (_ctx, args) => {
     checkEntry(service, args[1]!, args[2]!);
-    await service.set(String(args[1]), args[2]!);
+    await service.set(args[1]!.toString(), ownCopy(args[2]!));
     return OK;
   });
 
   dispatcher.register('cache.del', async (_ctx, args) => {
     checkEntry(service, args[1]!);
-    await service.set(String(args[1]), null);
+    await service.set(args[1]!.toString(), null);
     return OK;
   });
 
   dispatcher.register('cache.get', (_ctx, args) => {
     checkEntry(service, args[1]!);
-    const value = service.get(String(args[1]));
+    // toString(), not String(): String() first looks up Symbol.toPrimitive along the prototype chain.
+    const value = service.get(args[1]!.toString());
     return value instanceof Promise ? value.then(storedReply) : storedReply(value);
   });
 
   dispatcher.register('cache.state', (_ctx, args) => {
-    const view = service.state(String(args[1]));
+    const view = service.state(args[1]!.toString());
     const fields: Record<string, Reply> = {
       state: bulk(view.state),
       value: storedReply(view.value),
@@ -77,8 +78,16 @@ function checkEntry(service: CacheService, key: Buffer, value?: Buffer): void {
 }
 
 function storedReply(value: Stored): Reply {
-  if (value === null) return NULL;
-  return bulk(
-    typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
-  );
+  return value === null ? NULL : bulk(value);
+}
+
+/**
+ * An argument is a view of the socket's read chunk (and a small copy would be a slice of Node's
+ * shared 8 KB pool): either would keep a whole chunk alive for as long as the line lives, beyond
+ * what cache-max-bytes counts. A line's value gets memory of its own.
+ */
+function ownCopy(arg: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(arg.length);
+  arg.copy(copy);
+  return copy;
 }

@@ -127,6 +127,8 @@ export class CacheService {
   #epoch = -1;
   /** Live members of the ring known to have reached this epoch (this node included). */
   #confirmed = new Set<string>();
+  /** Every member of `#ring` is in `#confirmed` (kept as both change: read on every operation). */
+  #everyoneConfirmed = false;
   /** Messages received before every live member confirmed the epoch, delivered once they have. */
   #held: CacheMessage[] = [];
   readonly #waiters = new Map<number, Waiter>();
@@ -289,15 +291,17 @@ export class CacheService {
    * line the new ring's homes know nothing of. Each node tells its peers its epoch every tick.
    */
   #allConfirmed(): boolean {
-    const ring = this.#ring;
-    if (ring === undefined) return false;
-    for (const id of ring.nodeIds) if (!this.#confirmed.has(id)) return false;
-    return true;
+    return this.#everyoneConfirmed;
+  }
+
+  #updateConfirmed(): void {
+    this.#everyoneConfirmed = this.#ring?.nodeIds.every((id) => this.#confirmed.has(id)) ?? false;
   }
 
   #confirm(peer: string): void {
     if (this.#confirmed.has(peer)) return;
     this.#confirmed.add(peer);
+    this.#updateConfirmed();
     if (this.#held.length > 0 && this.#allConfirmed()) {
       const held = this.#held;
       this.#held = [];
@@ -339,6 +343,7 @@ export class CacheService {
     this.#epoch = meta.epoch;
     this.#ring = live.length === 0 ? undefined : new Ring({ epoch: meta.epoch, nodeIds: live });
     this.#confirmed = new Set([this.#self]);
+    this.#updateConfirmed();
     this.#held = [];
     if (previous === -1) return;
     this.stats.epochChanges++;

@@ -1,4 +1,5 @@
 import type { CommandTable } from '../commands/table.js';
+import { sameBytes } from '../lib/bytes.js';
 import { Histogram, type HistogramSnapshot } from '../lib/histogram.js';
 
 /** Spellings of command names remembered; bounded so odd spellings cannot grow memory. */
@@ -70,11 +71,4 @@ export class CommandLatency {
     }
     return h;
   }
-}
-
-/** Byte equality without allocating (command names are short). */
-function sameBytes(a: Buffer, b: Buffer): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

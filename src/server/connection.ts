@@ -38,6 +38,11 @@ export class Connection {
   readonly #out = new ReplyBuffer();
   readonly #slots: Slot[] = [];
   #flushScheduled = false;
+  /**
+   * `socket.writableLength` after the last write. It only shrinks until the next write, so the
+   * hard limit, checked after every command, may read this instead of the socket's getters.
+   */
+  #socketBytesAtWrite = 0;
   #readPaused = false;
   #ending = false;
 
@@ -137,6 +142,7 @@ export class Connection {
    * not affected. True when it did.
    */
   #enforceHardLimit(): boolean {
+    if (this.#out.byteLength + this.#socketBytesAtWrite <= this.limits.outputBufferHardBytes) return false;
     if (this.outputBytes <= this.limits.outputBufferHardBytes) return false;
     this.#ending = true;
     this.#out.take();
@@ -170,7 +176,8 @@ export class Connection {
     const bytes = this.#out.take();
     if (bytes === null || this.socket.destroyed) return;
     this.socket.write(bytes);
-    if (this.socket.writableLength > this.limits.outputBufferBytes) this.#pauseReading();
+    this.#socketBytesAtWrite = this.socket.writableLength;
+    if (this.#socketBytesAtWrite > this.limits.outputBufferBytes) this.#pauseReading();
   }
 
   #pauseReading(): void {

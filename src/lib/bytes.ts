@@ -1,0 +1,6 @@
+/** Byte equality without allocating or calling into C++ (for short strings such as command names). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
